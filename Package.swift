@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The plugin API (IR, registries, diagnostics) is its own package with a dynamic library
+// product, so that `dlc` and run-time plugins share one copy of it (see docs/architecture.md).
+let core: Target.Dependency = .product(name: "DLCCore", package: "DLCCore")
+let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "dlc",
+    products: [
+        .executable(name: "dlc", targets: ["dlc"]),
+        .library(name: "DLCDriver", targets: ["DLCDriver"]),
+    ],
+    dependencies: [
+        .package(path: "Packages/DLCCore"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "DLCFrontend", dependencies: [core], swiftSettings: swift5),
+        .target(name: "DLCOps", dependencies: [core], swiftSettings: swift5),
+        .target(name: "DLCPasses", dependencies: [core], swiftSettings: swift5),
+        .target(name: "DLCDriver", dependencies: [core, "DLCFrontend", "DLCOps", "DLCPasses"], swiftSettings: swift5),
+        .executableTarget(name: "dlc", dependencies: [
+            "DLCDriver", core,
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: swift5),
+        .target(name: "_DLCTestSupport", dependencies: [core, "DLCDriver"], swiftSettings: swift5),
+        .testTarget(name: "DLCOpsTests", dependencies: [core, "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
+        .testTarget(name: "DLCFrontendTests", dependencies: [core, "DLCFrontend", "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
+        .testTarget(name: "DLCDriverTests", dependencies: [core, "DLCDriver", "_DLCTestSupport"],
+                    resources: [.copy("Golden"), .copy("Invalid")], swiftSettings: swift5),
+    ]
+)
