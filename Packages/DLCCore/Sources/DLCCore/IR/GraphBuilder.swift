@@ -77,34 +77,7 @@ public final class GraphBuilder {
     /// - Throws: `DLCError` from the shape rule, or for an unknown op or missing operand.
     public func op(_ name: String, _ inputs: [Tensor], _ attributes: Attributes = [:]) throws -> [Tensor] {
         guard let spec = registry.ops[name] else { throw DLCError("unknown op '\(name)'") }
-        var args = Arguments()
-        var rest = inputs[...]
-        for a in spec.signature.args {
-            switch a.kind {
-            case .tensor:
-                guard let t = rest.popFirst() else { throw DLCError("op '\(name)' needs operand '\(a.name)'") }
-                args.tensors[a.name] = [t]
-            case .optionalTensor:
-                if let t = rest.popFirst() { args.tensors[a.name] = [t] }
-            case .tensors:
-                args.tensors[a.name] = Array(rest)
-                rest = []
-            default:
-                if let v = attributes[a.name] {
-                    args.statics[a.name] = v
-                    args.given.insert(a.name)
-                } else if let d = a.defaultValue {
-                    args.statics[a.name] = d
-                } else {
-                    throw DLCError("op '\(name)' needs attribute '\(a.name)'")
-                }
-            }
-        }
-        if !rest.isEmpty { throw DLCError("op '\(name)' takes \(inputs.count - rest.count) operands, given \(inputs.count)") }
-        for key in attributes.keys where spec.signature.arg(named: key) == nil {
-            throw DLCError("op '\(name)' has no attribute '\(key)'")
-        }
-        return try apply(spec, args)
+        return try apply(spec, spec.bind(inputs: inputs, attributes: attributes))
     }
 
     /// Adds an op with one result.
