@@ -28,7 +28,6 @@ let package = Package(
         .target(name: "_DLCTestSupport", dependencies: [core, "DLCDriver"], swiftSettings: swift5),
         .testTarget(name: "DLCOpsTests", dependencies: [core, "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
         .testTarget(name: "DLCFrontendTests", dependencies: [core, "DLCFrontend", "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
-        .testTarget(name: "DLCDriverTests", dependencies: [core, "DLCDriver", "_DLCTestSupport"],
-                    resources: [.copy("Golden"), .copy("Invalid")], swiftSettings: swift5),
+        .testTarget(name: "DLCDriverTests", dependencies: [core, "DLCDriver", "DLCFrontend", "_DLCTestSupport"], swiftSettings: swift5),
     ]
 )

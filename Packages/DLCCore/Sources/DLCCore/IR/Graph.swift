@@ -25,6 +25,14 @@ public struct Value {
     public var location: SourceRange
     /// The node that produces it.
     public var producer: NodeID
+
+    public init(id: ValueID, type: TensorType, name: String?, location: SourceRange, producer: NodeID) {
+        self.id = id
+        self.type = type
+        self.name = name
+        self.location = location
+        self.producer = producer
+    }
 }
 
 /// Ordered attributes of a node; printed in key order so that output is stable.
@@ -43,6 +51,18 @@ public struct Node {
     public var scope: String
     /// The layer whose expansion emitted the node, if any (`dense`, `lstm`).
     public var layer: String?
+
+    public init(id: NodeID, op: String, inputs: [ValueID], outputs: [ValueID], attributes: Attributes,
+                location: SourceRange, scope: String, layer: String?) {
+        self.id = id
+        self.op = op
+        self.inputs = inputs
+        self.outputs = outputs
+        self.attributes = attributes
+        self.location = location
+        self.scope = scope
+        self.layer = layer
+    }
 }
 
 /// How a model's value is exposed: as an `output`, or as a named `loss`.

@@ -77,7 +77,16 @@ public final class GraphBuilder {
     /// - Throws: `DLCError` from the shape rule, or for an unknown op or missing operand.
     public func op(_ name: String, _ inputs: [Tensor], _ attributes: Attributes = [:]) throws -> [Tensor] {
         guard let spec = registry.ops[name] else { throw DLCError("unknown op '\(name)'") }
-        return try apply(spec, spec.bind(inputs: inputs, attributes: attributes))
+        guard let layer else { return try apply(spec, spec.bind(inputs: inputs, attributes: attributes)) }
+        do {
+            return try apply(spec, spec.bind(inputs: inputs, attributes: attributes))
+        } catch var e as DLCError {
+            // Operand indices of an op inside a layer mean nothing at the layer's call site.
+            e.message = "in '\(layer)': " + e.message
+            e.operands = []
+            e.argument = nil
+            throw e
+        }
     }
 
     /// Adds an op with one result.

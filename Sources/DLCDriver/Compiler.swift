@@ -1,0 +1,122 @@
+import DLCCore
+import DLCFrontend
+import DLCOps
+import DLCPasses
+
+/// What `dlc compile` prints.
+public enum EmitKind: String, CaseIterable, Sendable {
+    /// Per-model summary: interface, parameter count, FLOPs, memory.
+    case summary
+    /// The syntax tree.
+    case ast
+    /// The graph IR after the pipeline.
+    case ir
+    /// Every named value with its type.
+    case shapes
+}
+
+/// Options of one compilation.
+public struct CompileOptions: Sendable {
+    public var emit: EmitKind = .summary
+    /// Print the graph after each of these passes.
+    public var printAfter: [String] = []
+    /// Only this model (all when nil).
+    public var model: String?
+    /// Colour diagnostics (on a terminal).
+    public var colors = false
+
+    public init(emit: EmitKind = .summary, printAfter: [String] = [], model: String? = nil, colors: Bool = false) {
+        self.emit = emit
+        self.printAfter = printAfter
+        self.model = model
+        self.colors = colors
+    }
+}
+
+/// The outcome of a compilation: what goes to stdout, the diagnostics text for stderr,
+/// and the exit status (0 success, 1 errors in the input).
+public struct CompileResult {
+    public var output: String
+    public var diagnosticsText: String
+    public var diagnostics: [Diagnostic]
+    public var graphs: [Graph]
+    public var trainSections: [TrainSection]
+    public var status: Int32
+}
+
+/// The compiler pipeline as a library: parse, elaborate, run passes, print what was asked.
+/// `dlc compile` is a thin shell around it; tests call it in-process.
+public struct Compiler {
+    public let registry: Registry
+
+    public init(registry: Registry) { self.registry = registry }
+
+    /// A registry with the built-in ops, layers and passes installed.
+    public static func standardRegistry() -> Registry {
+        let r = Registry()
+        installStandardPlugins(into: r)
+        return r
+    }
+
+    /// Installs the built-in plugins (idempotent).
+    public static func installStandardPlugins(into r: Registry) {
+        do {
+            try r.installIfNeeded(builtinPlugin)
+            try r.installIfNeeded(standardPassesPlugin)
+        } catch {
+            fatalError("the built-in plugins do not install: \(error)")
+        }
+    }
+
+    /// Compiles a source text.
+    public func compile(_ file: SourceFile, options: CompileOptions = CompileOptions()) -> CompileResult {
+        let diags = DiagnosticEngine()
+        var out = ""
+        let unit = Parser.parse(file, diagnostics: diags)
+        if options.emit == .ast { out += ASTPrinter().print(unit) }
+
+        var pipeline: PassManager?
+        do {
+            pipeline = try PassManager(names: Pipelines.standard, registry: registry)
+            for name in options.printAfter where registry.passes[name] == nil {
+                _ = try PassManager(names: [name], registry: registry)
+            }
+        } catch let e as DLCError {
+            diags.error(e.message, at: .unknown)
+        } catch {}
+
+        let elaboration = Elaborator(unit: unit, registry: registry, diagnostics: diags).run()
+        var graphs = elaboration.graphs
+        if let only = options.model {
+            graphs = graphs.filter { $0.name == only }
+            if graphs.isEmpty && !diags.hasErrors {
+                let names = elaboration.graphs.map(\.name)
+                let hint = closestName(to: only, among: names).map { "; did you mean '\($0)'?" }
+                    ?? (names.isEmpty ? "" : " (models: \(names.joined(separator: ", ")))")
+                diags.error("no model named '\(only)' in \(file.path)\(hint)", at: .unknown)
+            }
+        }
+        if !diags.hasErrors, let pipeline {
+            let context = PassContext(registry: registry, diagnostics: diags)
+            for g in graphs {
+                pipeline.run(on: g, context: context) { pass, graph in
+                    if options.printAfter.contains(pass) {
+                        out += "// after \(pass)\n" + GraphPrinter().print(graph)
+                    }
+                }
+            }
+        }
+        if !diags.hasErrors {
+            switch options.emit {
+            case .summary: out += graphs.map { ModelSummary(graph: $0, registry: registry).render() }.joined(separator: "\n")
+            case .ir: out += graphs.map { GraphPrinter().print($0) }.joined(separator: "\n")
+            case .shapes: out += graphs.map { ShapeTable(graph: $0).render() }.joined(separator: "\n")
+            case .ast: break
+            }
+        }
+        let sorted = diags.sorted
+        let text = DiagnosticFormatter(colors: options.colors).format(sorted, dropped: diags.droppedErrors)
+        return CompileResult(output: out, diagnosticsText: text, diagnostics: sorted, graphs: graphs,
+                             trainSections: elaboration.trainSections, status: diags.hasErrors ? 1 : 0)
+    }
+}

@@ -1,0 +1,157 @@
+import DLCCore
+
+/// The result of elaborating a file: one graph per model, and the checked train sections.
+public struct Elaboration {
+    public var graphs: [Graph]
+    public var trainSections: [TrainSection]
+}
+
+/// Turns a parsed file into typed graphs. It expands blocks, `repeat` and `if` at compile
+/// time, binds calls to the signatures of layers and ops, names parameters after the
+/// source (`fc1.weight`, `stage2.x.0.a.weight`) and checks every shape as it goes. An error
+/// poisons the value it concerns, so each mistake is reported once and elaboration goes on.
+public final class Elaborator {
+    let registry: Registry
+    let diagnostics: DiagnosticEngine
+    let unit: SourceUnit
+    var blocks: [String: BlockDecl] = [:]
+    var models: [String: ModelDecl] = [:]
+    var usedPlugins: Set<String> = []
+
+    // State of the model being elaborated.
+    var builder: GraphBuilder!
+    var env: [String: Binding] = [:]
+    var symbols: [String: SourceRange] = [:]
+    var declaredAt: [ValueID: (name: String, range: SourceRange)] = [:]
+    var naming: NamingContext?
+    var iterationPath: [Int] = []
+    var blockStack: [String] = []
+    var returned: EvalValue?
+    var inBlock: Bool { !blockStack.isEmpty }
+    var expansionBudget = 0
+
+    static let maxBlockDepth = 64
+    static let maxRepeat = 10_000
+    static let maxNodes = 2_000_000
+
+    public init(unit: SourceUnit, registry: Registry, diagnostics: DiagnosticEngine) {
+        self.unit = unit
+        self.registry = registry
+        self.diagnostics = diagnostics
+    }
+
+    /// Elaborates every model of the file (after the file-level declarations are collected).
+    public func run() -> Elaboration {
+        collectDeclarations()
+        var graphs: [Graph] = []
+        for case .model(let m) in unit.declarations where models[m.name]?.nameRange == m.nameRange {
+            graphs.append(elaborate(m))
+        }
+        var trains: [TrainSection] = []
+        for case .train(let t) in unit.declarations {
+            var checker = TrainChecker(decl: t, models: graphs, registry: registry, diagnostics: diagnostics)
+            if let s = checker.check() { trains.append(s) }
+        }
+        return Elaboration(graphs: graphs, trainSections: trains)
+    }
+
+    func collectDeclarations() {
+        var seen: [String: SourceRange] = [:]
+        func claim(_ name: String, _ range: SourceRange, _ what: String) -> Bool {
+            if let first = seen[name] {
+                diagnostics.error("\(what) '\(name)' is declared twice", at: range,
+                                  notes: [.note("'\(name)' was first declared here", at: first)])
+                return false
+            }
+            seen[name] = range
+            return true
+        }
+        for d in unit.declarations {
+            switch d {
+            case .use(let name, let range):
+                if registry.isInstalled(name) {
+                    usedPlugins.insert(name)
+                } else {
+                    let available = registry.plugins.filter { !$0.implicit }.map(\.name).sorted()
+                    let hint = closestName(to: name, among: available).map { "; did you mean '\($0)'?" }
+                        ?? (available.isEmpty ? "" : " (available: \(available.joined(separator: ", ")))")
+                    diagnostics.error("unknown plugin '\(name)'\(hint)", at: range)
+                }
+            case .model(let m):
+                if claim(m.name, m.nameRange, "model") { models[m.name] = m }
+            case .block(let b):
+                guard claim(b.name, b.nameRange, "block") else { continue }
+                if let provider = registry.provider(of: b.name) {
+                    diagnostics.error("block '\(b.name)' has the name of a \(registry.layers[b.name] != nil ? "layer" : "op") of plugin '\(provider)'; choose another name",
+                                      at: b.nameRange)
+                    continue
+                }
+                checkBlockParams(b)
+                blocks[b.name] = b
+            case .train:
+                break
+            }
+        }
+    }
+
+    func checkBlockParams(_ b: BlockDecl) {
+        var seen: [String: SourceRange] = [:]
+        var sawDefault = false
+        for p in b.params {
+            if let first = seen[p.name] {
+                diagnostics.error("parameter '\(p.name)' of block '\(b.name)' is declared twice", at: p.range,
+                                  notes: [.note("first declared here", at: first)])
+            }
+            seen[p.name] = p.range
+            if let t = p.typeName, BlockParamType(rawValue: t) == nil {
+                let hint = closestName(to: t, among: BlockParamType.allCases.map(\.rawValue)).map { "; did you mean '\($0)'?" } ?? ""
+                diagnostics.error("unknown parameter type '\(t)'\(hint) (use Int, Float, Bool, String, List, Shape or Tensor)", at: p.range)
+            }
+            if p.defaultValue != nil { sawDefault = true } else if sawDefault {
+                diagnostics.error("parameter '\(p.name)' without a default follows parameters with defaults", at: p.range)
+            }
+        }
+    }
+
+    /// Builds the graph of one model.
+    func elaborate(_ m: ModelDecl) -> Graph {
+        let graph = Graph(name: m.name, location: m.nameRange)
+        builder = GraphBuilder(graph: graph, registry: registry)
+        env = [:]
+        symbols = [:]
+        declaredAt = [:]
+        iterationPath = []
+        blockStack = []
+        expansionBudget = 0
+        execute(m.body)
+        if graph.outputs.isEmpty && graph.losses.isEmpty && !diagnostics.hasErrors {
+            diagnostics.warning("model '\(m.name)' declares no output and no loss", at: m.nameRange)
+        }
+        return graph
+    }
+
+    /// Binds a name in the current body, recording where tensors got their names.
+    func bind(_ name: String, _ value: EvalValue, at range: SourceRange) {
+        env[name] = Binding(value: value, range: range)
+        if case .tensor(let t) = value, declaredAt[t.id] == nil || builder.graph.producer(of: t.id).op != "param" {
+            declaredAt[t.id] = (name, range)
+            if builder.graph[t.id].name == nil { builder.graph[t.id].name = name }
+        }
+    }
+
+    /// A name that is free to be declared by `input`, `param`, `output` or `loss`.
+    func checkFresh(_ name: String, _ range: SourceRange, _ what: String) -> Bool {
+        if let b = env[name] {
+            diagnostics.error("\(what) '\(name)' is already defined", at: range,
+                              notes: [.note("'\(name)' was defined here", at: b.range)])
+            return false
+        }
+        return true
+    }
+}
+
+/// The types a block parameter may declare.
+enum BlockParamType: String, CaseIterable {
+    case Int, Float, Bool, String, List, Shape, Tensor
+    case `Any`
+}

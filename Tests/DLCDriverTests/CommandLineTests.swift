@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+import _DLCTestSupport
+
+/// The `dlc` executable's contract: exit 0 on success, 1 when the input has errors, 2 for
+/// usage errors; messages on stderr name the place and the cause.
+final class CommandLineTests: XCTestCase {
+    func testCompileSucceedsWithASummary() throws {
+        let o = try DLCProcess.run(["compile", "models/lenet5.dlg"])
+        XCTAssertEqual(o.status, 0, o.stderr)
+        XCTAssertTrue(o.stdout.contains("model LeNet5"), o.stdout)
+        XCTAssertTrue(o.stdout.contains("61,706 trainable"), o.stdout)
+        XCTAssertEqual(o.stderr, "")
+    }
+
+    func testErrorsInTheFileExitWithOne() throws {
+        let dir = FileManager.default.temporaryDirectory
+        let path = dir.appendingPathComponent("dlc-cli-\(getpid()).dlg")
+        try "model M {\n  input x: f32[N, 4]\n  y = dense(x, 0)\n  output y\n}\n".write(to: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: path) }
+        let o = try DLCProcess.run(["compile", path.path])
+        XCTAssertEqual(o.status, 1)
+        XCTAssertTrue(o.stderr.contains("\(path.path):3:16: error: argument 'units' must be positive, found 0"), o.stderr)
+        XCTAssertTrue(o.stderr.contains("               ^"), o.stderr)
+        XCTAssertEqual(o.stdout, "")
+    }
+
+    func testUsageErrorsExitWithTwo() throws {
+        for args in [["compile", "models/no-such-file.dlg"], ["compile", "models"], ["compile"],
+                     ["compile", "models/lenet5.dlg", "--emit", "pictures"], ["compile", "models/lenet5.dlg", "--frobnicate"],
+                     ["compile", "models/lenet5.dlg", "--print-after", "no-such-pass"], ["no-such-command"],
+                     ["bench", "models/lenet5.dlg", "--runs", "0"]] {
+            let o = try DLCProcess.run(args)
+            XCTAssertEqual(o.status, 2, "dlc \(args.joined(separator: " ")): \(o.stderr)")
+            XCTAssertFalse(o.stderr.isEmpty, "dlc \(args.joined(separator: " ")) printed no reason")
+        }
+    }
+
+    func testMissingFileNamesThePathAndTheCause() throws {
+        let o = try DLCProcess.run(["compile", "models/no-such-file.dlg"])
+        XCTAssertEqual(o.stderr, "error: cannot read 'models/no-such-file.dlg': No such file or directory\n")
+    }
+
+    func testUnknownModelIsAnError() throws {
+        let o = try DLCProcess.run(["compile", "models/lenet5.dlg", "--model", "LeNet6"])
+        XCTAssertEqual(o.status, 1)
+        XCTAssertTrue(o.stderr.contains("no model named 'LeNet6' in models/lenet5.dlg; did you mean 'LeNet5'?"), o.stderr)
+    }
+
+    func testHelpAndVersionExitWithZero() throws {
+        XCTAssertEqual(try DLCProcess.run(["--help"]).status, 0)
+        XCTAssertEqual(try DLCProcess.run(["compile", "--help"]).status, 0)
+        XCTAssertEqual(try DLCProcess.run(["--version"]).status, 0)
+    }
+
+    func testEmitStagesAndPrintAfter() throws {
+        for emit in ["ast", "ir", "shapes", "summary"] {
+            let o = try DLCProcess.run(["compile", "models/mlp.dlg", "--emit", emit])
+            XCTAssertEqual(o.status, 0, o.stderr)
+            XCTAssertFalse(o.stdout.isEmpty)
+        }
+        let o = try DLCProcess.run(["compile", "models/mlp.dlg", "--emit", "ir", "--print-after", "dce"])
+        XCTAssertTrue(o.stdout.hasPrefix("// after dce\ngraph MLP {"), o.stdout)
+    }
+
+    func testPluginsListsTheBuiltIns() throws {
+        let o = try DLCProcess.run(["plugins"])
+        XCTAssertEqual(o.status, 0)
+        XCTAssertTrue(o.stdout.contains("builtin"))
+        XCTAssertTrue(o.stdout.contains("dense"))
+        XCTAssertTrue(o.stdout.contains("passes: dce, infer-shapes, verify"), o.stdout)
+    }
+}
