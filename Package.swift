@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "_DLCTestSupport", dependencies: [core, "DLCDriver"], swiftSettings: swift5),
         .testTarget(name: "DLCOpsTests", dependencies: [core, "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
         .testTarget(name: "DLCFrontendTests", dependencies: [core, "DLCFrontend", "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
-        .testTarget(name: "DLCDriverTests", dependencies: [core, "DLCDriver", "DLCFrontend", "_DLCTestSupport"], swiftSettings: swift5),
+        .testTarget(name: "DLCDriverTests", dependencies: [core, "DLCDriver", "DLCFrontend", "_DLCTestSupport"],
+                    exclude: ["Golden", "Invalid"], swiftSettings: swift5),
     ]
 )

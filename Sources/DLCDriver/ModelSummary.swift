@@ -85,7 +85,8 @@ public struct ModelSummary {
                 rows[i].output = graph[last].type.description
             }
         }
-        return rows
+        // A block's own glue ops (an add, a relu) make no row of their own.
+        return rows.filter { $0.layer != "ops" || $0.params > 0 }
     }
 
     /// `61,706`

@@ -103,7 +103,8 @@ public enum Initializer: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The candidate closest to `name` by edit distance, if close enough to be a likely typo.
+/// The candidate closest to `name` by edit distance, if close enough to be a likely typo
+/// (a third of the shorter name, and never a replacement of the whole name).
 public func closestName(to name: String, among candidates: some Sequence<String>) -> String? {
     let a = Array(name.utf8)
     var best: (String, Int)?
@@ -118,7 +119,7 @@ public func closestName(to name: String, among candidates: some Sequence<String>
             prev = cur
         }
         let d = a.isEmpty ? b.count : prev[b.count]
-        if d <= max(1, min(a.count, b.count) / 3), best == nil || d < best!.1 || (d == best!.1 && c < best!.0) { best = (c, d) }
+        if d <= max(1, min(a.count, b.count) / 3), d < max(a.count, b.count), best == nil || d < best!.1 || (d == best!.1 && c < best!.0) { best = (c, d) }
     }
     return best?.0
 }
