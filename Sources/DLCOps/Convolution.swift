@@ -37,7 +37,7 @@ private func inferConvolution(_ args: Arguments) throws -> [TensorType] {
     let (x, w, groups, c) = try checkOperands(args, op: "convolution")
     let cout = w.shape[0].value!, perGroup = w.shape[1].value!
     guard perGroup * groups == c else {
-        throw DLCError("cannot convolve \(x) with the weight \(w) in 'convolution': the weight takes \(perGroup * groups) input channels (\(perGroup) per group × \(groups) group\(groups == 1 ? "" : "s")) but the input has \(c)",
+        throw DLCError("cannot convolve \(x) with the weight \(w) in 'convolution': the weight takes \(perGroup * groups) input channel\(perGroup * groups == 1 ? "" : "s") (\(perGroup) per group × \(groups) group\(groups == 1 ? "" : "s")) but the input has \(c)",
                        operands: [0, 1])
     }
     guard cout % groups == 0 else {

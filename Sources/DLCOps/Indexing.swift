@@ -4,6 +4,8 @@ import DLCCore
 
 /// The number of elements Python's `range(n)[start:end:step]` selects.
 func sliceLength(_ n: Int, start: Int, end: Int, step: Int) -> Int {
+    // A step longer than the axis selects at most one element; clamping it avoids overflow.
+    let step = Swift.max(Swift.min(step, n + 1), -(n + 1))
     func clamp(_ i: Int, _ lo: Int, _ hi: Int) -> Int { Swift.min(Swift.max(i, lo), hi) }
     if step > 0 {
         let s = clamp(start < 0 ? start + n : start, 0, n), e = clamp(end < 0 ? end + n : end, 0, n)

@@ -7,7 +7,7 @@ private func factor(_ dims: [Dim]) -> (symbols: [String], known: Int) {
     var symbols: [String] = [], known = 1
     for d in dims {
         switch d {
-        case .known(let n): known *= n
+        case .known(let n): known = known &* n
         case .symbol(let s): symbols.append(s)
         }
     }
@@ -108,7 +108,7 @@ private func inferFlatten(_ args: Arguments) throws -> [TensorType] {
             throw DLCError("'flatten' needs known sizes for the flattened dimensions of \(x), but dimension \(i) is \(x.shape[i])",
                            operands: [0])
         }
-        product *= v
+        product = product &* v
     }
     return [x.with(shape: Array(x.shape[..<start]) + [.known(product)])]
 }

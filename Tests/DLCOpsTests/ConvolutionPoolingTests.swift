@@ -20,7 +20,7 @@ final class ConvolutionTests: XCTestCase {
 
     func testRejects() {
         assertRejects("convolution", ["f32[N, 3, 32, 32]", "f32[16, 1, 3, 3]"], [:],
-                      "cannot convolve f32[N, 3, 32, 32] with the weight f32[16, 1, 3, 3] in 'convolution': the weight takes 1 input channels (1 per group × 1 group) but the input has 3",
+                      "cannot convolve f32[N, 3, 32, 32] with the weight f32[16, 1, 3, 3] in 'convolution': the weight takes 1 input channel (1 per group × 1 group) but the input has 3",
                       operands: [0, 1])
         assertRejects("convolution", ["f32[N, 784]", "f32[16, 1, 3, 3]"], [:],
                       "'convolution' expects a tensor of rank 4 [N, C, H, W], found f32[N, 784]", operands: [0])
@@ -50,6 +50,11 @@ final class ConvolutionTests: XCTestCase {
                       "argument 'padding' of 'convolution' must not be negative, found -1", argument: "padding")
         assertRejects("convolution", ["f32[N, 1, 28, 28]", "f32[6, 1, 5, 5]"], ["stride": .int(0)],
                       "argument 'stride' must be at least 1, found 0", argument: "stride")
+    }
+
+    func testChannelMismatchWithGroups() {
+        assertRejects("convolution", ["f32[N, 6, 8, 8]", "f32[8, 2, 3, 3]"], ["groups": .int(2)],
+                      "cannot convolve f32[N, 6, 8, 8] with the weight f32[8, 2, 3, 3] in 'convolution': the weight takes 4 input channels (2 per group × 2 groups) but the input has 6")
     }
 
     func testConvTranspose() {

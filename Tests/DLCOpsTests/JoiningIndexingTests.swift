@@ -51,6 +51,8 @@ final class IndexingTests: XCTestCase {
         assertInfers("slice", ["f32[N, 10]"], slice(-1, 0, 10, 3), ["f32[N, 4]"])
         assertInfers("slice", ["f32[N, 10]"], slice(1, -1, -100, -1), ["f32[N, 10]"])
         assertInfers("slice", ["f32[N, 10]"], slice(1, 8, 2, -2), ["f32[N, 3]"])
+        assertInfers("slice", ["f32[N, 10]"], slice(1, Int.min, Int.max, Int.max), ["f32[N, 1]"])
+        assertInfers("slice", ["f32[N, 10]"], slice(1, Int.max, Int.min, Int.min), ["f32[N, 1]"])
         assertRejects("slice", ["f32[N, 10]"], slice(1, 5, 2),
                       "'slice' selects no elements of axis 1 of f32[N, 10] with start 5, end 2, step 1", argument: "start")
         assertRejects("slice", ["f32[N, 10]"], slice(0, 0, 2),
