@@ -74,7 +74,7 @@ enum Check {
     }
 }
 
-/// Sums of dims for flops: symbolic dims count as 1.
+/// The size of a dimension for flop counts: a symbolic dimension counts as 1.
 func count(_ d: Dim) -> Int { d.value ?? 1 }
 
 /// `[N, 16]` as a list of dimensions: integers (positive, or one -1 when `allowInfer`) and
