@@ -20,7 +20,11 @@ let package = Package(
         .target(name: "DLCFrontend", dependencies: [core], swiftSettings: swift5),
         .target(name: "DLCOps", dependencies: [core], swiftSettings: swift5),
         .target(name: "DLCPasses", dependencies: [core], swiftSettings: swift5),
-        .target(name: "DLCDriver", dependencies: [core, "DLCFrontend", "DLCOps", "DLCPasses"], swiftSettings: swift5),
+        .target(name: "DLCDriver", dependencies: [core, "DLCFrontend", "DLCOps", "DLCPasses", "DLCResNet"],
+                swiftSettings: swift5),
+        // Layer plugins: they see only the plugin API (DLCCore). `path:` because SwiftPM's own
+        // package plugins would otherwise claim the Plugins/ folder.
+        .target(name: "DLCResNet", dependencies: [core], path: "Plugins/ResNet", swiftSettings: swift5),
         .executableTarget(name: "dlc", dependencies: [
             "DLCDriver", core,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -2,6 +2,7 @@ import DLCCore
 import DLCFrontend
 import DLCOps
 import DLCPasses
+import DLCResNet
 
 /// What `dlc compile` prints.
 public enum EmitKind: String, CaseIterable, Sendable {
@@ -63,6 +64,7 @@ public struct Compiler {
         do {
             try r.installIfNeeded(builtinPlugin)
             try r.installIfNeeded(standardPassesPlugin)
+            try r.installIfNeeded(resnetPlugin)
         } catch {
             fatalError("the built-in plugins do not install: \(error)")
         }
@@ -108,7 +110,12 @@ public struct Compiler {
         }
         if !diags.hasErrors {
             switch options.emit {
-            case .summary: out += graphs.map { ModelSummary(graph: $0, registry: registry).render() }.joined(separator: "\n")
+            case .summary:
+                out += graphs.map { ModelSummary(graph: $0, registry: registry).render() }.joined(separator: "\n")
+                let names = Set(graphs.map(\.name))
+                for t in elaboration.trainSections where options.model == nil || t.model.map(names.contains) == true {
+                    out += "\n" + TrainSummary(section: t).render()
+                }
             case .ir: out += graphs.map { GraphPrinter().print($0) }.joined(separator: "\n")
             case .shapes: out += graphs.map { ShapeTable(graph: $0).render() }.joined(separator: "\n")
             case .ast: break

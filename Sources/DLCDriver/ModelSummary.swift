@@ -45,10 +45,11 @@ public struct ModelSummary {
         let layers = layerTable()
         if !layers.isEmpty {
             let c0 = max(5, layers.map(\.scope.count).max()!), c1 = max(5, layers.map(\.layer.count).max()!)
-            let c2 = max(6, layers.map(\.output.count).max()!)
+            let c2 = max(8, layers.map(\.output.count).max()!)
             out += "\n  \("layer".padding(c0))  \("kind".padding(c1))  \("output".padding(c2))  params\n"
             for r in layers {
-                out += "  \(r.scope.padding(c0))  \(r.layer.padding(c1))  \(r.output.padding(c2))  \(grouped(r.params))\n"
+                let output = r.output.isEmpty ? "(unused)" : r.output
+                out += "  \(r.scope.padding(c0))  \(r.layer.padding(c1))  \(output.padding(c2))  \(grouped(r.params))\n"
             }
         }
         let trainable = graph.trainableParameterCount

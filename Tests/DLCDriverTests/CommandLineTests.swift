@@ -20,7 +20,7 @@ final class CommandLineTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: path) }
         let o = try DLCProcess.run(["compile", path.path])
         XCTAssertEqual(o.status, 1)
-        XCTAssertTrue(o.stderr.contains("\(path.path):3:16: error: argument 'units' must be positive, found 0"), o.stderr)
+        XCTAssertTrue(o.stderr.contains("\(path.path):3:16: error: argument 'units' of 'dense' must be positive, found 0"), o.stderr)
         XCTAssertTrue(o.stderr.contains("               ^"), o.stderr)
         XCTAssertEqual(o.stdout, "")
     }

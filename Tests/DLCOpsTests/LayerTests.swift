@@ -66,7 +66,7 @@ final class LayerTests: XCTestCase {
         assertRejects("conv2d", ["f32[N, C, 28, 28]"], ["filters": .int(6), "kernel": .int(5)],
                       "'conv2d' needs a known channel count (dimension 1), found C in f32[N, C, 28, 28]", layer: true)
         assertRejects("conv2d", ["f32[N, 1, 3, 3]"], ["filters": .int(6), "kernel": .int(5)],
-                      "in 'conv2d': the 5x5 kernel does not fit f32[N, 1, 3, 3] in 'convolution': the padded height is 3 but the kernel spans 5",
+                      "the 5x5 kernel does not fit f32[N, 1, 3, 3] in 'conv2d': the padded height is 3 but the kernel spans 5",
                       layer: true)
         assertRejects("conv2d", ["f32[N, 1, 28, 28]"], ["filters": .int(6), "kernel": .int(5), "padding": .symbol("full")],
                       "argument 'padding' of 'conv2d' must be an integer, [h, w], [top, bottom, left, right], 'same' or 'valid', found full",

@@ -10,6 +10,7 @@ extension Elaborator {
         if args.contains(where: { $0.value.isPoisoned }) { return nil }
         var assigned: [String: CallArg] = [:]
         var ok = true
+        var unknownLabel = false
         var positional = args.filter { $0.label == nil }[...]
         var argIndex = 0
         while let a = positional.first {
@@ -47,6 +48,7 @@ extension Elaborator {
                     ?? "; its signature is \(sig.render(callee))"
                 diagnostics.error("'\(callee)' has no argument '\(label)'\(hint)", at: a.labelRange ?? a.range)
                 ok = false
+                unknownLabel = true
                 continue
             }
             if assigned[label] != nil {
@@ -64,9 +66,11 @@ extension Elaborator {
         var operands: [Tensor] = []
         for spec in sig.args {
             guard let a = assigned[spec.name] else {
-                if spec.isRequired {
+                if spec.isRequired && !unknownLabel {  // a misspelt label was probably meant to fill it
                     diagnostics.error("missing argument '\(spec.name)' in call to '\(callee)'; its signature is \(sig.render(callee))",
                                       at: range)
+                }
+                if spec.isRequired {
                     ok = false
                 } else if let d = spec.defaultValue, !spec.kind.isTensor {
                     bound.statics[spec.name] = d

@@ -59,14 +59,23 @@ extension Elaborator {
     func takeNameOverride(_ args: inout [CallArg]) -> String? {
         guard let i = args.firstIndex(where: { $0.label == "name" }) else { return nil }
         let a = args.remove(at: i)
-        guard case .constant(let c) = a.value, let s = c.stringValue, !s.isEmpty,
-              s.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }) else {
+        guard case .constant(let c) = a.value, let s = c.stringValue,
+              s.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }),
+              !s.hasPrefix("."), !s.hasSuffix("."), !s.contains("..") else {
             if !a.value.isPoisoned {
-                diagnostics.error("argument 'name' must be a non-empty string of letters, digits, '_' and '.'", at: a.range)
+                diagnostics.error("argument 'name' must be a string of letters, digits and '_', parts joined by '.' (or \"\" for no scope)",
+                                  at: a.range)
             }
             return nil
         }
         return s
+    }
+
+    /// The scope of a layer or block call: the `name:` override (`""` keeps the current scope),
+    /// else the statement's naming rule.
+    func scopeName(override: String?, callee: String) -> String {
+        if override == "" { return builder.scope }
+        return builder.qualified(override ?? naming?.next(for: callee) ?? callee)
     }
 
     func callOp(_ spec: OpSpec, args: [CallArg], range: SourceRange) -> EvalValue {
@@ -78,7 +87,7 @@ extension Elaborator {
         do {
             return wrap(try builder.apply(spec, bound))
         } catch let e as DLCError {
-            report(e, at: range, argRanges: argRanges, operands: operands)
+            report(e, at: range, argRanges: argRanges, operands: operands, callee: spec.name)
         } catch {}
         return .poison
     }
@@ -116,14 +125,14 @@ extension Elaborator {
             builder.layer = savedLayer
         }
         if spec.createsParameters {
-            builder.scope = builder.qualified(override ?? naming?.next(for: spec.name) ?? spec.name)
+            builder.scope = scopeName(override: override, callee: spec.name)
         }
         builder.layer = spec.name
         builder.location = range
         do {
             return wrap(try spec.expand(builder, bound))
         } catch let e as DLCError {
-            report(e, at: range, argRanges: argRanges, operands: operands)
+            report(e, at: range, argRanges: argRanges, operands: operands, callee: spec.name)
         } catch is PoisonedInput {
         } catch {
             diagnostics.error("layer '\(spec.name)' failed: \(error)", at: range)
@@ -142,6 +151,7 @@ extension Elaborator {
         // Bind arguments to parameters.
         var values: [String: (EvalValue, SourceRange)] = [:]
         var ok = true
+        var unknownLabel = false
         var positional = 0
         for a in args {
             let pname: String
@@ -150,6 +160,7 @@ extension Elaborator {
                     let hint = closestName(to: label, among: block.params.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""
                     diagnostics.error("block '\(block.name)' has no parameter '\(label)'\(hint)", at: a.labelRange ?? a.range)
                     ok = false
+                    unknownLabel = true
                     continue
                 }
                 pname = label
@@ -179,8 +190,10 @@ extension Elaborator {
                 env = savedEnv
             }
             guard let (v, r) = entry else {
-                diagnostics.error("missing argument '\(p.name)' in call to block '\(block.name)'", at: range,
-                                  notes: [.note("'\(p.name)' declared here", at: p.range)])
+                if !unknownLabel {
+                    diagnostics.error("missing argument '\(p.name)' in call to block '\(block.name)'", at: range,
+                                      notes: [.note("'\(p.name)' declared here", at: p.range)])
+                }
                 ok = false
                 continue
             }
@@ -191,14 +204,16 @@ extension Elaborator {
         guard ok else { return .poison }
 
         let saved = (naming, iterationPath, returned, builder.scope)
-        builder.scope = builder.qualified(override ?? naming?.next(for: block.name) ?? block.name)
+        builder.scope = scopeName(override: override, callee: block.name)
         env = bindings
         for (_, b) in bindings { if case .tensor(let t) = b.value, declaredAt[t.id] == nil { declaredAt[t.id] = (block.name, b.range) } }
         naming = nil
         iterationPath = []
         returned = nil
         blockStack.append(block.name)
+        let firstNew = diagnostics.diagnostics.count
         execute(block.body)
+        diagnostics.amend(since: firstNew, note: .note("in block '\(block.name)' called here", at: range))
         blockStack.removeLast()
         let result = returned
         (naming, iterationPath, returned, builder.scope) = saved

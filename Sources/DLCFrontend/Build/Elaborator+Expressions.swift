@@ -91,13 +91,15 @@ extension Elaborator {
     /// Arithmetic and comparisons: folded when both sides are compile-time values, ops otherwise.
     func binary(_ op: BinaryOp, _ a: EvalValue, _ ar: SourceRange, _ b: EvalValue, _ br: SourceRange,
                 opRange: SourceRange, range: SourceRange) -> EvalValue {
-        if a.isPoisoned || b.isPoisoned { return .poison }
+        // Each operand is checked on its own: one that is already wrong does not hide the other.
+        var unknown = false
         for (v, r) in [(a, ar), (b, br)] {
             if case .constant(.symbol(let s)) = v, symbols[s] == nil, s != "none" {
                 reportUnknownName(s, at: r)
-                return .poison
+                unknown = true
             }
         }
+        if unknown || a.isPoisoned || b.isPoisoned { return .poison }
         if case .constant(let x) = a, case .constant(let y) = b {
             return fold(op, x, y, opRange: opRange, range: range)
         }

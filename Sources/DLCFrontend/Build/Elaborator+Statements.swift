@@ -140,6 +140,8 @@ extension Elaborator {
             return
         }
         switch value {
+        case .constant(.symbol(let s)) where symbols[s] == nil:
+            reportUnknownName(s, at: expr?.range ?? nameRange)
         case .tensor(let t):
             if isLoss {
                 guard t.rank == 0, t.dtype.isFloat else {
@@ -188,7 +190,8 @@ extension Elaborator {
 
     /// Reports a `DLCError` from a rule, at the blamed argument if known, with notes where
     /// the blamed operands were declared.
-    func report(_ e: DLCError, at range: SourceRange, argRanges: [String: SourceRange] = [:], operands: [Tensor] = []) {
+    func report(_ e: DLCError, at range: SourceRange, argRanges: [String: SourceRange] = [:], operands: [Tensor] = [],
+                callee: String? = nil) {
         var notes = e.notes
         for i in e.operands where i < operands.count {
             let t = operands[i]
@@ -197,6 +200,11 @@ extension Elaborator {
             }
         }
         let place = e.argument.flatMap { argRanges[$0] } ?? range
-        diagnostics.error(e.message, at: place, notes: notes)
+        var message = e.message
+        // "argument 'units' must be positive" → "argument 'units' of 'dense' must be positive"
+        if let callee, let arg = e.argument, message.hasPrefix("argument '\(arg)' "), !message.hasPrefix("argument '\(arg)' of ") {
+            message = "argument '\(arg)' of '\(callee)'" + message.dropFirst("argument '\(arg)'".count)
+        }
+        diagnostics.error(message, at: place, notes: notes)
     }
 }

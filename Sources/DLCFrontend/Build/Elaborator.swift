@@ -74,7 +74,7 @@ public final class Elaborator {
                 } else {
                     let available = registry.plugins.filter { !$0.implicit }.map(\.name).sorted()
                     let hint = closestName(to: name, among: available).map { "; did you mean '\($0)'?" }
-                        ?? (available.isEmpty ? "" : " (available: \(available.joined(separator: ", ")))")
+                        ?? (available.isEmpty ? "; no plugins are installed" : " (installed plugins: \(available.joined(separator: ", ")))")
                     diagnostics.error("unknown plugin '\(name)'\(hint)", at: range)
                 }
             case .model(let m):

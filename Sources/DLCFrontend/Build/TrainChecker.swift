@@ -60,9 +60,12 @@ struct TrainChecker {
             }
             section.steps.append((step.name, step.over.map(\.name)))
         }
-        if case .list(let names)? = section.settings["schedule"] {
-            for case .value(let v) in names where stepNames[v.stringValue ?? ""] == nil {
-                diagnostics.error("schedule names unknown step '\(v)'", at: seen["schedule"] ?? decl.nameRange)
+        if let setting = decl.settings.first(where: { $0.key == "schedule" }), case .list(let items, _) = setting.value {
+            let declared = decl.steps.map(\.name)
+            for case .name(let n, let r) in items where stepNames[n] == nil {
+                let hint = closestName(to: n, among: declared).map { "; did you mean '\($0)'?" }
+                    ?? (declared.isEmpty ? "; the section declares no steps" : " (steps: \(declared.joined(separator: ", ")))")
+                diagnostics.error("schedule names unknown step '\(n)'\(hint)", at: r)
             }
         }
         if target != nil, section.settings["loss"] == nil, let g = target, g.losses.count > 1 {
@@ -71,16 +74,27 @@ struct TrainChecker {
         return section
     }
 
-    /// Objectives call models by name (`bce(D(G(z)), 1)`): every called name must be a model or an op.
+    /// Objectives call models by name (`bce(D(G(z)), 1)`): every callee must be a model, an op
+    /// or a layer, and a model is called with one argument per input. Other names in an
+    /// objective stand for data fed at training time.
     func checkObjective(_ e: Expr) {
         switch e {
-        case .call(let callee, let r, let args, _):
-            if model(callee) == nil && registry.ops[callee] == nil && registry.layers[callee] == nil {
-                diagnostics.error("unknown model or op '\(callee)' in objective", at: r)
+        case .call(let callee, let r, let args, let range):
+            if let g = model(callee) {
+                let inputs = g.inputNodes.compactMap { $0.attributes["name"]?.stringValue }
+                if args.count != inputs.count {
+                    diagnostics.error("model '\(callee)' takes \(inputs.count) input\(inputs.count == 1 ? "" : "s") (\(inputs.joined(separator: ", "))), given \(args.count)",
+                                      at: range)
+                }
+            } else if registry.ops[callee] == nil && registry.layers[callee] == nil {
+                let candidates = models.map(\.name) + Array(registry.ops.keys)
+                let hint = closestName(to: callee, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
+                diagnostics.error("unknown model or op '\(callee)' in objective\(hint)", at: r)
             }
             args.forEach { checkObjective($0.value) }
         case .binary(_, let a, let b, _, _): checkObjective(a); checkObjective(b)
-        case .negate(let a, _): checkObjective(a)
+        case .negate(let a, _), .not(let a, _): checkObjective(a)
+        case .pipe(let a, let b, _): checkObjective(a); checkObjective(b)
         default: break
         }
     }
@@ -155,7 +169,8 @@ struct TrainChecker {
             guard case .value(let s) = v, let n = s.stringValue else { return fail("the name of a loss") }
             guard let graph, !graph.losses.contains(where: { $0.name == n }) else { return true }
             let names = graph.losses.map(\.name)
-            let hint = closestName(to: n, among: names).map { "; did you mean '\($0)'?" } ?? ""
+            let hint = closestName(to: n, among: names).map { "; did you mean '\($0)'?" }
+                ?? (names.isEmpty ? "; it declares no loss" : " (it declares: \(names.joined(separator: ", ")))")
             diagnostics.error("model '\(graph.name)' has no loss '\(n)'\(hint)", at: e.range)
             return false
         case .stepNames:

@@ -14,12 +14,14 @@ extension Parser {
     }
 
     mutating func parseDeclaration() -> Declaration? {
+        statementHasError = false
         switch kind {
         case .keyword(.use):
             let start = advance().range
+            _ = start
             guard let (name, r) = identifier("a plugin name after 'use'") else { recoverToStatementEnd(); return nil }
             endStatement()
-            return .use(name: name, range: start.merged(with: r))
+            return .use(name: name, range: r)
         case .keyword(.model):
             advance()
             guard let (name, r) = identifier("a model name") else { recoverToDeclaration(); return nil }
@@ -60,9 +62,10 @@ extension Parser {
 
     /// `{ statements }`; nil (after recovery) when the opening brace is missing.
     mutating func parseBody(_ context: String) -> [Statement]? {
+        let open = current.range
         guard expect(.lbrace, context) else { recoverToDeclaration(); return nil }
         var body: [Statement] = []
-        parseStatements(into: &body)
+        parseStatements(into: &body, opening: open)
         return body
     }
 
@@ -86,13 +89,21 @@ extension Parser {
     }
 
     mutating func parseTrain(name: String, nameRange: SourceRange) -> Declaration? {
+        let open = current.range
         guard expect(.lbrace, "to open the train section") else { recoverToDeclaration(); return nil }
         var decl = TrainDecl(name: name, nameRange: nameRange, settings: [], steps: [])
         skipNewlines()
         while !check(.rbrace) && !atEOF {
             let before = pos
+            statementHasError = false
             if accept(.step) {
                 parseStep(into: &decl)
+            } else if check(.loss), peekKind() == .punct(.colon) {
+                // `loss: NAME` chooses the loss to minimize; `loss` is a keyword elsewhere.
+                let r = advance().range
+                advance()
+                decl.settings.append(TrainSetting(key: "loss", keyRange: r, value: parseExpr()))
+                endStatement()
             } else if let (key, r) = identifier("a setting name (such as 'optimizer' or 'epochs')") {
                 if expect(.colon, "after setting '\(key)'") {
                     decl.settings.append(TrainSetting(key: key, keyRange: r, value: parseExpr()))
@@ -106,7 +117,8 @@ extension Parser {
             skipNewlines()
             if pos == before { advance() }
         }
-        expect(.rbrace, "to close the train section")
+        statementHasError = false
+        expect(.rbrace, "to close the train section", opening: open)
         return .train(decl)
     }
 
@@ -137,16 +149,21 @@ extension Parser {
 
 extension Parser {
     /// Parses statements up to and including the closing `}`.
-    mutating func parseStatements(into body: inout [Statement]) {
+    mutating func parseStatements(into body: inout [Statement], opening: SourceRange) {
         skipNewlines()
         while !check(.rbrace) && !atEOF {
             let before = pos
-            if let s = parseStatement() { body.append(s) }
+            statementHasError = false
+            let errorsBefore = diagnostics.errorCount
+            if let s = parseStatement() {
+                body.append(diagnostics.errorCount > errorsBefore ? s.withoutSemantics : s)
+            }
             skipNewlines()
             if pos == before { advance() }
         }
         if atEOF {
-            expected("'}' to close the body")
+            statementHasError = false
+            expected("'}' to close the body", notes: [.note("to match this '{'", at: opening)])
         } else {
             advance()
         }
@@ -157,14 +174,20 @@ extension Parser {
         switch kind {
         case .keyword(.input):
             advance()
-            guard let (name, r) = identifier("an input name"), expect(.colon, "before the input's type"),
-                  let type = parseType() else { recoverToStatementEnd(); return nil }
+            guard let (name, r) = identifier("an input name") else { recoverToStatementEnd(); return nil }
+            guard expect(.colon, "before the input's type"), let type = parseType() else {
+                recoverToStatementEnd()
+                return .assign(targets: [(name, r)], value: .error(r))  // declared, but broken
+            }
             endStatement()
             return .input(name: name, nameRange: r, type: type)
         case .keyword(.param):
             advance()
-            guard let (name, r) = identifier("a parameter name"), expect(.colon, "before the parameter's type"),
-                  let type = parseType() else { recoverToStatementEnd(); return nil }
+            guard let (name, r) = identifier("a parameter name") else { recoverToStatementEnd(); return nil }
+            guard expect(.colon, "before the parameter's type"), let type = parseType() else {
+                recoverToStatementEnd()
+                return .assign(targets: [(name, r)], value: .error(r))  // declared, but broken
+            }
             var initializer: Expr?
             if accept(.assign) { initializer = parseExpr() }
             endStatement()
@@ -182,9 +205,10 @@ extension Parser {
             let count = parseExpr()
             var index: (String, SourceRange)?
             if accept(.as) { index = identifier("an index name after 'as'") }
+            let open = current.range
             guard expect(.lbrace, "to open the body of 'repeat'") else { recoverToStatementEnd(); return nil }
             var body: [Statement] = []
-            parseNested(into: &body)
+            parseNested(into: &body, opening: open)
             return .repeat(count: count, index: index.map { (name: $0.0, range: $0.1) }, body: body, range: range(from: start))
         case .keyword(.if):
             return parseIfStatement()
@@ -202,7 +226,7 @@ extension Parser {
         }
     }
 
-    mutating func parseNested(into body: inout [Statement]) {
+    mutating func parseNested(into body: inout [Statement], opening: SourceRange) {
         depth += 1
         defer { depth -= 1 }
         if depth > Parser.maxDepth {
@@ -210,21 +234,24 @@ extension Parser {
             recoverToDeclaration()
             return
         }
-        parseStatements(into: &body)
+        parseStatements(into: &body, opening: opening)
     }
 
     mutating func parseIfStatement() -> Statement? {
         let start = advance().range
         let cond = parseExpr()
+        let open = current.range
         guard expect(.lbrace, "to open the body of 'if'") else { recoverToStatementEnd(); return nil }
         var thenBody: [Statement] = [], elseBody: [Statement] = []
-        parseNested(into: &thenBody)
+        parseNested(into: &thenBody, opening: open)
         if kind == .newline, peekKind() == .keyword(.else) { advance() }
         if accept(.else) {
+            statementHasError = false
+            let elseOpen = current.range
             if check(.if) {
                 if let s = parseIfStatement() { elseBody = [s] }
             } else if expect(.lbrace, "after 'else'") {
-                parseNested(into: &elseBody)
+                parseNested(into: &elseBody, opening: elseOpen)
             }
         }
         return .if(condition: cond, then: thenBody, else: elseBody, range: range(from: start))
@@ -245,8 +272,10 @@ extension Parser {
             } else {
                 expected("'=' after '\(targets.map(\.name).joined(separator: ", "))'")
             }
+            let r = current.range
             recoverToStatementEnd()
-            return nil
+            // The names still exist (as errors), so later uses of them say nothing more.
+            return .assign(targets: targets, value: .error(r))
         }
         let value = parseExpr()
         endStatement()
@@ -258,13 +287,28 @@ extension Parser {
     /// `f32[N, 784]`
     mutating func parseType() -> TypeExpr? {
         guard let (dtype, dr) = identifier("an element type (f32, f64, i32, i64 or bool)") else { return nil }
+        let open = current.range
         guard expect(.lbracket, "after the element type (a shape such as [N, 784])") else { return nil }
         var dims: [Expr] = []
         while !check(.rbracket) && !atEOF {
             dims.append(parseExpr())
             if !accept(.comma) { break }
         }
-        guard expect(.rbracket, "to close the shape") else { return nil }
+        guard expect(.rbracket, "to close the shape", opening: open) else { return nil }
         return TypeExpr(dtype: dtype, dtypeRange: dr, dims: dims, range: range(from: dr))
+    }
+}
+
+extension Statement {
+    /// A statement that did not parse cleanly keeps the names it declares but loses its
+    /// value, so elaboration reports nothing more about it (nor about uses of its names).
+    var withoutSemantics: Statement {
+        switch self {
+        case .assign(let targets, let value): .assign(targets: targets, value: .error(value.range))
+        case .output(let n, let r, let v?): .output(name: n, nameRange: r, value: .error(v.range))
+        case .loss(let n, let r, let v?): .loss(name: n, nameRange: r, value: .error(v.range))
+        case .return(let v, let r): .return(.error(v.range), range: r)
+        default: self
+        }
     }
 }

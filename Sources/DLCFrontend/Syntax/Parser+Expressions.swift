@@ -130,9 +130,9 @@ extension Parser {
                 let args = parseArguments()
                 e = .call(callee: callee, calleeRange: cr, args: args, range: range(from: cr))
             } else if check(.lbracket) {
-                advance()
+                let open = advance().range
                 let i = parseExpr()
-                expect(.rbracket, "to close the index")
+                expect(.rbracket, "to close the index", opening: open)
                 e = .index(e, i, range(from: e.range))
             } else {
                 return e
@@ -142,7 +142,7 @@ extension Parser {
 
     /// `(a, b, name: c)`
     mutating func parseArguments() -> [Argument] {
-        advance()  // (
+        let open = advance().range  // (
         var args: [Argument] = []
         var sawLabel = false
         while !check(.rparen) && !atEOF {
@@ -161,7 +161,7 @@ extension Parser {
             if !accept(.comma) { break }
         }
         if !accept(.rparen) {
-            expected("',' or ')' in the argument list")
+            expected("',' or ')' in the argument list", notes: [.note("to match this '('", at: open)])
             // Skip to the closing parenthesis on this line, if there is one.
             while !atEOF, kind != .newline, !check(.rparen), !check(.rbrace) { advance() }
             _ = accept(.rparen)
@@ -190,7 +190,7 @@ extension Parser {
                 if check(.rparen) { break }
                 items.append(parseExpr())
             }
-            expect(.rparen, "to close the parenthesis")
+            expect(.rparen, "to close the parenthesis", opening: t.range)
             return isTuple ? .tuple(items, range(from: t.range)) : items[0]
         case .punct(.lbracket):
             advance()
@@ -199,7 +199,7 @@ extension Parser {
                 items.append(parseExpr())
                 if !accept(.comma) { break }
             }
-            expect(.rbracket, "to close the list")
+            expect(.rbracket, "to close the list", opening: t.range)
             return .list(items, range(from: t.range))
         case .invalid:
             advance()

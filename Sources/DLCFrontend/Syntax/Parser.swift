@@ -10,6 +10,8 @@ public struct Parser {
     let diagnostics: DiagnosticEngine
     var depth = 0
     static let maxDepth = 128
+    /// Set once a statement has an error: what follows in it is noise, not news.
+    var statementHasError = false
 
     /// Parses a whole file.
     public static func parse(_ file: SourceFile, diagnostics: DiagnosticEngine) -> SourceUnit {
@@ -33,6 +35,7 @@ public struct Parser {
     @discardableResult
     mutating func advance() -> Token {
         let t = tokens[pos]
+        if case .invalid = t.kind { statementHasError = true }  // the lexer has reported it
         if pos < tokens.count - 1 { pos += 1 }
         return t
     }
@@ -54,17 +57,28 @@ public struct Parser {
         while kind == .newline || kind == .punct(.semicolon) { advance() }
     }
 
-    /// Reports "expected X, found Y" at the current token (once per token).
-    mutating func expected(_ what: String) {
-        if case .invalid = kind { return }  // the lexer already said what is wrong here
-        diagnostics.error("expected \(what), found \(kind.display)", at: current.range)
+    /// Reports "expected X, found Y", once per statement. When the token found starts a later
+    /// line than the previous one, the missing piece belongs at the end of that earlier line,
+    /// so that is where the error points.
+    mutating func expected(_ what: String, notes: [Diagnostic] = []) {
+        if case .invalid = kind { statementHasError = true }
+        guard !statementHasError else { return }
+        statementHasError = true
+        var place = current.range
+        if pos > 0, let f = place.file, case let prev = tokens[pos - 1].range,
+           f.lineAndColumn(of: prev.end).line < f.lineAndColumn(of: place.start).line {
+            place = SourceRange(file: f, start: prev.end, end: prev.end)
+        }
+        diagnostics.error("expected \(what), found \(kind.display)", at: place, notes: notes)
     }
 
-    /// Consumes the given punctuation or reports it missing.
+    /// Consumes the given punctuation or reports it missing, with a note at the bracket it
+    /// would close.
     @discardableResult
-    mutating func expect(_ p: Punct, _ context: String = "") -> Bool {
+    mutating func expect(_ p: Punct, _ context: String = "", opening: SourceRange? = nil) -> Bool {
         if accept(p) { return true }
-        expected("'\(p.rawValue)'" + (context.isEmpty ? "" : " \(context)"))
+        let notes = opening.map { [Diagnostic.note("to match this '\(file.text(of: $0))'", at: $0)] } ?? []
+        expected("'\(p.rawValue)'" + (context.isEmpty ? "" : " \(context)"), notes: notes)
         return false
     }
 
@@ -74,7 +88,10 @@ public struct Parser {
             return (s, t.range)
         }
         if case .keyword(let k) = kind {
-            diagnostics.error("'\(k.rawValue)' is a reserved word and cannot be used as \(what)", at: current.range)
+            if !statementHasError {
+                diagnostics.error("'\(k.rawValue)' is a reserved word and cannot be used as \(what)", at: current.range)
+            }
+            statementHasError = true
             let t = advance()
             return (k.rawValue, t.range)
         }

@@ -56,6 +56,21 @@ public final class DiagnosticEngine {
         emit(Diagnostic(.warning, message, at: range, notes: notes))
     }
 
+    /// Adds `note` to every diagnostic emitted at or after `index` (e.g. "in block 'B' called
+    /// here" for errors found while expanding a block). A diagnostic that repeats an earlier
+    /// one (same message and place: the same block expanded again) is dropped instead.
+    public func amend(since index: Int, note: Diagnostic) {
+        guard index < diagnostics.count else { return }
+        let earlier = diagnostics[..<index]
+        var kept: [Diagnostic] = []
+        for var d in diagnostics[index...] {
+            if earlier.contains(where: { $0.severity == d.severity && $0.message == d.message && $0.range == d.range }) { continue }
+            if !d.notes.contains(note) { d.notes.append(note) }  // recursion: one note per call site
+            kept.append(d)
+        }
+        diagnostics.replaceSubrange(index..., with: kept)
+    }
+
     /// The diagnostics in source order (stable for golden tests).
     public var sorted: [Diagnostic] {
         diagnostics.enumerated().sorted { a, b in

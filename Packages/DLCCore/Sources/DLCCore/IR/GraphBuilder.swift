@@ -81,10 +81,12 @@ public final class GraphBuilder {
         do {
             return try apply(spec, spec.bind(inputs: inputs, attributes: attributes))
         } catch var e as DLCError {
+            // Say it in the terms of the layer the user called: its name, its arguments.
             // Operand indices of an op inside a layer mean nothing at the layer's call site.
-            e.message = "in '\(layer)': " + e.message
+            let renamed = e.message.replacing("'\(name)'", with: "'\(layer)'")
+            e.message = renamed == e.message ? "in '\(layer)': " + e.message : renamed
             e.operands = []
-            e.argument = nil
+            if let arg = e.argument, registry.layers[layer]?.signature.arg(named: arg) == nil { e.argument = nil }
             throw e
         }
     }
@@ -106,6 +108,29 @@ public final class GraphBuilder {
         let node = graph.addNode(op: spec.name, inputs: inputs, outputTypes: types, attributes: args.statics,
                                  location: location, scope: scope, layer: layer)
         return zip(node.outputs, types).map { Tensor(id: $0, type: $1) }
+    }
+
+    /// Expands another layer inside this one, under `scope` (layers compose: a residual
+    /// block calls `conv2d` as `conv1`). Operands in signature order, other arguments by name.
+    /// - Throws: `DLCError` from binding or from the layer.
+    public func layer(_ name: String, scope localScope: String, _ inputs: [Tensor], _ arguments: Attributes = [:]) throws -> [Tensor] {
+        guard let spec = registry.layers[name] else { throw DLCError("unknown layer '\(name)'") }
+        let args = try spec.signature.bind(inputs: inputs, attributes: arguments, callee: "layer '\(name)'")
+        let savedScope = scope, savedLayer = layer
+        defer {
+            scope = savedScope
+            layer = savedLayer
+        }
+        if spec.createsParameters { scope = qualified(localScope) }
+        layer = name
+        return try spec.expand(self, args)
+    }
+
+    /// A layer with one result.
+    public func layer1(_ name: String, scope localScope: String, _ inputs: [Tensor], _ arguments: Attributes = [:]) throws -> Tensor {
+        let outs = try layer(name, scope: localScope, inputs, arguments)
+        guard outs.count == 1 else { throw DLCError("layer '\(name)' has \(outs.count) results, expected one") }
+        return outs[0]
     }
 
     /// The typed handle of a value already in the graph.

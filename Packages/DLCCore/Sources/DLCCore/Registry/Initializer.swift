@@ -103,23 +103,43 @@ public enum Initializer: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The candidate closest to `name` by edit distance, if close enough to be a likely typo
-/// (a third of the shorter name, and never a replacement of the whole name).
+/// The candidate closest to `name`, if close enough to be a likely typo: within a third of
+/// the shorter name in edits (a swap of two neighbours counts as one), never a replacement of
+/// the whole name; failing that, the shortest candidate that `name` begins (`glorot` →
+/// `glorot_uniform`).
 public func closestName(to name: String, among candidates: some Sequence<String>) -> String? {
     let a = Array(name.utf8)
     var best: (String, Int)?
+    var prefixed: String?
     for c in candidates {
         let b = Array(c.utf8)
-        var prev = Array(0...b.count)
-        for i in 1...max(1, a.count) where !a.isEmpty {
-            var cur = [i] + Array(repeating: 0, count: b.count)
-            for j in stride(from: 1, through: b.count, by: 1) {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            prev = cur
+        let d = editDistance(a, b)
+        if d <= max(1, min(a.count, b.count) / 3), d < max(a.count, b.count),
+           best == nil || d < best!.1 || (d == best!.1 && c < best!.0) {
+            best = (c, d)
         }
-        let d = a.isEmpty ? b.count : prev[b.count]
-        if d <= max(1, min(a.count, b.count) / 3), d < max(a.count, b.count), best == nil || d < best!.1 || (d == best!.1 && c < best!.0) { best = (c, d) }
+        if a.count >= 3, b.count > a.count, b.starts(with: a),
+           prefixed == nil || b.count < prefixed!.utf8.count || (b.count == prefixed!.utf8.count && c < prefixed!) {
+            prefixed = c
+        }
     }
-    return best?.0
+    return best?.0 ?? prefixed
+}
+
+/// Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of
+/// adjacent characters each cost one.
+func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+    for i in 0...a.count { d[i][0] = i }
+    for j in 0...b.count { d[0][j] = j }
+    for i in 1...a.count {
+        for j in 1...b.count {
+            let cost = a[i - 1] == b[j - 1] ? 0 : 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
+        }
+    }
+    return d[a.count][b.count]
 }

@@ -36,38 +36,9 @@ public struct OpSpec {
         self.infer = infer
     }
 
-    /// Binds operands given in signature order and attributes by name (missing attributes
-    /// take their defaults). Used by layers, by passes that re-check a node, and by costing.
-    /// - Throws: `DLCError` for a missing operand or attribute, or an unknown attribute.
+    /// Binds operands given in signature order and attributes by name (see `Signature.bind`).
     public func bind(inputs: [Tensor], attributes: Attributes) throws -> Arguments {
-        var args = Arguments()
-        var rest = inputs[...]
-        for a in signature.args {
-            switch a.kind {
-            case .tensor:
-                guard let t = rest.popFirst() else { throw DLCError("op '\(name)' needs operand '\(a.name)'") }
-                args.tensors[a.name] = [t]
-            case .optionalTensor:
-                if let t = rest.popFirst() { args.tensors[a.name] = [t] }
-            case .tensors:
-                args.tensors[a.name] = Array(rest)
-                rest = []
-            default:
-                if let v = attributes[a.name] {
-                    args.statics[a.name] = v
-                    args.given.insert(a.name)
-                } else if let d = a.defaultValue {
-                    args.statics[a.name] = d
-                } else {
-                    throw DLCError("op '\(name)' needs attribute '\(a.name)'")
-                }
-            }
-        }
-        if !rest.isEmpty { throw DLCError("op '\(name)' takes \(inputs.count - rest.count) operands, given \(inputs.count)") }
-        for key in attributes.keys.sorted() where signature.arg(named: key) == nil {
-            throw DLCError("op '\(name)' has no attribute '\(key)'")
-        }
-        return args
+        try signature.bind(inputs: inputs, attributes: attributes, callee: "op '\(name)'")
     }
 
     /// The cost of one application.

@@ -62,6 +62,41 @@ public struct Signature: Sendable {
 
     public func arg(named name: String) -> ArgSpec? { args.first { $0.name == name } }
 
+    /// Binds operands given in signature order and compile-time values by name (missing ones
+    /// take their defaults). Used when layers emit ops or call other layers, by passes that
+    /// re-check a node, and for costing.
+    /// - Throws: `DLCError` for a missing operand or value, extra operands, or an unknown name.
+    public func bind(inputs: [Tensor], attributes: Attributes, callee: String) throws -> Arguments {
+        var bound = Arguments()
+        var rest = inputs[...]
+        for a in args {
+            switch a.kind {
+            case .tensor:
+                guard let t = rest.popFirst() else { throw DLCError("\(callee) needs operand '\(a.name)'") }
+                bound.tensors[a.name] = [t]
+            case .optionalTensor:
+                if let t = rest.popFirst() { bound.tensors[a.name] = [t] }
+            case .tensors:
+                bound.tensors[a.name] = Array(rest)
+                rest = []
+            default:
+                if let v = attributes[a.name] {
+                    bound.statics[a.name] = v
+                    bound.given.insert(a.name)
+                } else if let d = a.defaultValue {
+                    bound.statics[a.name] = d
+                } else {
+                    throw DLCError("\(callee) needs argument '\(a.name)'")
+                }
+            }
+        }
+        if !rest.isEmpty { throw DLCError("\(callee) takes \(inputs.count - rest.count) operands, given \(inputs.count)") }
+        for key in attributes.keys.sorted() where arg(named: key) == nil {
+            throw DLCError("\(callee) has no argument '\(key)'")
+        }
+        return bound
+    }
+
     /// `dense(x: tensor, units: int, bias: bool = true)`, for messages and docs.
     public func render(_ callee: String) -> String {
         callee + "(" + args.map { a in
