@@ -28,13 +28,18 @@ struct Compile: ParsableCommand {
     @Option(help: "Colour diagnostics: auto, always, never.")
     var color: ColorMode = .auto
 
-    func run() throws {
+    func validate() throws {
         let registry = Registry.shared
         Compiler.installStandardPlugins(into: registry)
         for pass in printAfter where registry.passes[pass] == nil {
             let hint = closestName(to: pass, among: registry.passes.keys).map { "; did you mean '\($0)'?" } ?? ""
             throw ValidationError("unknown pass '\(pass)'\(hint) (passes: \(registry.passes.keys.sorted().joined(separator: ", ")))")
         }
+    }
+
+    func run() throws {
+        let registry = Registry.shared
+        Compiler.installStandardPlugins(into: registry)
         let source: SourceFile
         do {
             source = try SourceLoader.load(path: file)

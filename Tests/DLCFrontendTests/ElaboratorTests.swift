@@ -111,4 +111,54 @@ final class ElaboratorTests: XCTestCase {
         let (_, errors) = elaborate("block B(x) {\n return B(x)\n}\nmodel M {\n input x: f32[N]\n y = B(x)\n output y\n}\n")
         XCTAssertEqual(errors, ["t.dlg:2:9: blocks are nested more than 64 deep; does block 'B' call itself?"])
     }
+
+    func testInitializerCallsAreCompileTimeValues() {
+        let (g, errors) = elaborate("model M {\n input x: f32[N, 8]\n a = dense(x, 4, weight_init: normal(0, 0.02))\n output a\n}\n")
+        XCTAssertEqual(errors, [])
+        XCTAssertEqual(g[0].paramNodes.first?.attributes["init"], .list([.symbol("normal"), .float(0), .float(0.02)]))
+    }
+
+    func testStringParametersAcceptBareNamesAndCompare() {
+        let (g, errors) = elaborate("""
+            block Act(x, kind: String) { return if kind == "relu" { relu(x) } else { tanh(x) } }
+            model M {
+              input x: f32[N, 8]
+              y = Act(x, relu)
+              output y
+            }
+            """)
+        XCTAssertEqual(errors, [])
+        XCTAssertTrue(g[0].nodes.contains { $0.op == "relu" })
+        XCTAssertFalse(g[0].nodes.contains { $0.op == "tanh" })
+    }
+
+    func testRepeatIndexIsScopedToTheLoop() {
+        let (g, errors) = elaborate("model M {\n input x: f32[N, 8]\n i = relu(x)\n repeat 2 as i { x = x * i }\n output i\n}\n")
+        XCTAssertEqual(errors, [])
+        XCTAssertEqual(g[0][g[0].outputs[0].value].type.description, "f32[N, 8]")
+    }
+
+    func testDefaultsSeeEarlierParametersAndReturnLayersAreNamedOut() {
+        let (g, errors) = elaborate("block B(x, n: Int, m: Int = n * 2) { return dense(x, m) }\nmodel M {\n input x: f32[N, 8]\n c = B(x, 3)\n output c\n}\n")
+        XCTAssertEqual(errors, [])
+        XCTAssertEqual(paramNames(g[0]), ["c.out.weight", "c.out.bias"])
+        XCTAssertEqual(g[0][g[0].outputs[0].value].type.description, "f32[N, 6]")
+    }
+
+    func testOnlyOneBranchOfAnIfCountsForNaming() {
+        let (g, errors) = elaborate("model M {\n input x: f32[N, 8]\n skip = if true { dense(x, 4) } else { dense(x, 4) }\n output skip\n}\n")
+        XCTAssertEqual(errors, [])
+        XCTAssertEqual(paramNames(g[0]), ["skip.weight", "skip.bias"])
+    }
+
+    func testUnknownNameInReturnIsReportedAtTheReturn() {
+        let (_, errors) = elaborate("block B(x) { return y }\nmodel M {\n input x: f32[N, 8]\n z = B(x)\n output z\n}\n")
+        XCTAssertEqual(errors, ["t.dlg:1:21: unknown name 'y'"])
+    }
+
+    func testTrainWordsAreFreeOutsideTrainSections() {
+        let (g, errors) = elaborate("model M {\n input x: f32[N, 8]\n step = relu(x)\n over = step * 2\n output over\n}\ntrain M {\n lr_schedule: step(every: 5)\n optimizer: sgd(lr: 0.1)\n}\n")
+        XCTAssertEqual(errors, [])
+        XCTAssertEqual(g.count, 1)
+    }
 }

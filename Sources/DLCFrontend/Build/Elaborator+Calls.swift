@@ -40,9 +40,9 @@ extension Elaborator {
             return .poison
         }
         if Initializer.names.contains(callee) {
-            diagnostics.error("'\(callee)' is an initializer; use it after '=' in a 'param' declaration or as a layer's init argument",
-                              at: calleeRange)
-            return .poison
+            // An initializer call is a compile-time value: `dense(x, 4, weight_init: normal(0, 0.02))`.
+            return evalInitializer(.call(callee: callee, calleeRange: calleeRange, args: args, range: range))
+                .map { .constant($0.attribute) } ?? .poison
         }
         let candidates = Array(blocks.keys) + registry.layers.keys.filter { isVisible(registry.layers[$0]!.plugin) }
             + registry.ops.keys.filter { isVisible(registry.ops[$0]!.plugin) }
@@ -185,7 +185,7 @@ extension Elaborator {
         for p in block.params {
             var entry = values[p.name]
             if entry == nil, let d = p.defaultValue {
-                env = [:]
+                env = bindings  // a default may use the parameters before it: `m: Int = n * 2`
                 entry = (eval(d), d.range)
                 env = savedEnv
             }
@@ -233,7 +233,8 @@ extension Elaborator {
         case (.Int, .constant(.int)), (.Bool, .constant(.bool)), (.List, .constant(.list)), (.List, .tuple): fits = true
         case (.Float, .constant(.int(let i))): return .constant(.float(Double(i)))
         case (.Float, .constant(.float)): fits = true
-        case (.String, .constant(.string)), (.String, .constant(.symbol)): fits = true
+        case (.String, .constant(.string)): fits = true
+        case (.String, .constant(.symbol(let s))): return .constant(.string(s))  // `Act(x, relu)`
         case (.Shape, .constant(.list)): fits = true
         default: fits = false
         }

@@ -65,6 +65,8 @@ extension Elaborator {
                 diagnostics.error("repeat count must be between 0 and \(Elaborator.maxRepeat), found \(count)", at: countExpr.range)
                 return
             }
+            // The index is visible in the body only; a binding it shadows comes back afterwards.
+            let shadowed = index.flatMap { env[$0.name] }
             for i in 0..<count {
                 iterationPath.append(i)
                 if let index { env[index.name] = Binding(value: .constant(.int(i)), range: index.range) }
@@ -72,6 +74,7 @@ extension Elaborator {
                 iterationPath.removeLast()
                 if returned != nil || diagnostics.errorCount >= diagnostics.errorLimit { break }
             }
+            if let index { env[index.name] = shadowed }
 
         case .if(let condExpr, let thenBody, let elseBody, _):
             guard let cond = staticBool(condExpr) else { return }
@@ -82,9 +85,13 @@ extension Elaborator {
                 diagnostics.error("'return' is only allowed in a block; a model exposes values with 'output' and 'loss'", at: r)
                 return
             }
-            naming = NamingContext(target: "return" + iterationSuffix, total: scopeCalls(in: expr))
-            let v = eval(expr)
+            naming = NamingContext(target: "out" + iterationSuffix, total: scopeCalls(in: expr))
+            var v = eval(expr)
             naming = nil
+            if case .constant(.symbol(let s)) = v, symbols[s] == nil, case .name = expr {
+                reportUnknownName(s, at: expr.range)
+                v = .poison
+            }
             returned = v
         }
     }
@@ -179,7 +186,8 @@ extension Elaborator {
         case .negate(let a, _), .not(let a, _): return scopeCalls(in: a)
         case .index(let a, let b, _): return scopeCalls(in: a) + scopeCalls(in: b)
         case .list(let xs, _), .tuple(let xs, _): return xs.reduce(0) { $0 + scopeCalls(in: $1) }
-        case .ifElse(let c, let a, let b, _): return scopeCalls(in: c) + scopeCalls(in: a) + scopeCalls(in: b)
+        // Only one branch runs, so only one branch's calls count.
+        case .ifElse(let c, let a, let b, _): return scopeCalls(in: c) + max(scopeCalls(in: a), scopeCalls(in: b))
         default: return 0
         }
     }

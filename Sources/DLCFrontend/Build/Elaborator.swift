@@ -135,7 +135,8 @@ public final class Elaborator {
         env[name] = Binding(value: value, range: range)
         if case .tensor(let t) = value, declaredAt[t.id] == nil || builder.graph.producer(of: t.id).op != "param" {
             declaredAt[t.id] = (name, range)
-            if builder.graph[t.id].name == nil { builder.graph[t.id].name = name }
+            // In a block, the value's name in the graph is qualified by the block's scope.
+            if builder.graph[t.id].name == nil { builder.graph[t.id].name = builder.qualified(name) }
         }
     }
 

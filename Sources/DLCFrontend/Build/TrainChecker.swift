@@ -1,6 +1,7 @@
 import DLCCore
 
-/// A checked `train` section: which model, its settings and its steps. Executed by `dlc train`.
+/// A checked `train` section: which model, its settings and its steps (for the training
+/// work to execute; today `dlc compile` checks and prints it).
 public struct TrainSection {
     public var name: String
     /// The model trained, when the section is named after one (otherwise steps name models).

@@ -96,7 +96,8 @@ extension Parser {
         while !check(.rbrace) && !atEOF {
             let before = pos
             statementHasError = false
-            if accept(.step) {
+            if case .identifier("step") = kind, case .identifier = peekKind() {
+                advance()
                 parseStep(into: &decl)
             } else if check(.loss), peekKind() == .punct(.colon) {
                 // `loss: NAME` chooses the loss to minimize; `loss` is a keyword elsewhere.
@@ -124,13 +125,13 @@ extension Parser {
 
     mutating func parseStep(into decl: inout TrainDecl) {
         guard let (name, r) = identifier("a step name") else { recoverToStatementEnd(); return }
-        guard expect(.colon, "after the step name"), accept(.minimize) || { expected("'minimize'"); return false }() else {
+        guard expect(.colon, "after the step name"), acceptWord("minimize") || { expected("'minimize'"); return false }() else {
             recoverToStatementEnd()
             return
         }
         let objective = parseExpr()
         var over: [(String, SourceRange)] = []
-        if expectKeyword(.over, "after the objective of step '\(name)'") {
+        if acceptWord("over") || { expected("'over' after the objective of step '\(name)'"); return false }() {
             repeat {
                 guard let m = identifier("a model name") else { break }
                 over.append(m)
@@ -138,6 +139,12 @@ extension Parser {
         }
         decl.steps.append(TrainStep(name: name, nameRange: r, objective: objective, over: over.map { (name: $0.0, range: $0.1) }))
         endStatement()
+    }
+
+    /// Consumes a contextual word (an identifier with special meaning here only).
+    mutating func acceptWord(_ word: String) -> Bool {
+        if case .identifier(word) = kind { advance(); return true }
+        return false
     }
 
     mutating func expectKeyword(_ k: Keyword, _ context: String) -> Bool {

@@ -75,6 +75,10 @@ extension Parser {
             let r = advance().range
             skipLineBreaks()
             let rhs = parseAdditive()
+            if case .punct(let q) = kind, ops[q] != nil, !statementHasError {
+                statementHasError = true
+                diagnostics.error("comparisons do not chain; write 'a < b and b < c'", at: current.range)
+            }
             return .binary(op, lhs, rhs, opRange: r, range: lhs.range.merged(with: rhs.range))
         }
         return lhs

@@ -30,10 +30,11 @@ public enum TokenKind: Equatable, Sendable {
     }
 }
 
-/// Reserved words.
+/// Reserved words. (`step`, `minimize` and `over` are words of train sections only, read
+/// in context, so they stay free as names elsewhere: `lr_schedule: step(every: 5)`.)
 public enum Keyword: String, CaseIterable, Sendable {
     case model, block, train, use, input, output, param, loss, `return`, `repeat`, `if`, `else`, `as`
-    case `true`, `false`, none, and, or, not, step, minimize, over
+    case `true`, `false`, none, and, or, not
 }
 
 /// Punctuation and operators.
