@@ -87,6 +87,9 @@ public final class Graph {
     public private(set) var nodes: [Node] = []
     public var outputs: [NamedValue] = []
     public var losses: [NamedValue] = []
+    /// State written back after each run of the graph: the new value of a parameter (named
+    /// by the parameter's name), e.g. the optimizer's update of a weight or a moment.
+    public var updates: [NamedValue] = []
 
     public init(name: String, location: SourceRange = .unknown) {
         self.name = name

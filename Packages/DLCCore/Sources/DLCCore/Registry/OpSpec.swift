@@ -20,14 +20,19 @@ public struct OpSpec {
     public let flops: ((Arguments, [TensorType]) -> Int)?
     /// False for ops that have no gradient by nature (comparisons, argmax, random sampling).
     public let differentiable: Bool
+    /// The vector-Jacobian product, for differentiable ops. An op that is differentiable
+    /// but has no rule is rejected by the autodiff pass with its name and location.
+    public var gradient: GradientRule?
     /// Set by the registry: the plugin that registered the op.
     public internal(set) var plugin: String = ""
 
     public init(_ name: String, family: OpFamily, signature: Signature, summary: String,
                 differentiable: Bool = true,
                 flops: ((Arguments, [TensorType]) -> Int)? = nil,
+                gradient: GradientRule? = nil,
                 infer: @escaping (Arguments) throws -> [TensorType]) {
         self.name = name
+        self.gradient = gradient
         self.family = family
         self.signature = signature
         self.summary = summary

@@ -76,6 +76,16 @@ public final class Registry: @unchecked Sendable {
         plugins[p].ops.append(op.name)
     }
 
+    /// Attaches a gradient rule to an op already registered (rules may live apart from the
+    /// ops, as a table; a plugin may also supply rules for its own ops this way).
+    /// - Throws: `DLCError` for an unknown op or one marked non-differentiable.
+    public func setGradient(of op: String, _ rule: @escaping GradientRule) throws {
+        guard var spec = ops[op] else { throw DLCError("cannot set the gradient of unknown op '\(op)'") }
+        guard spec.differentiable else { throw DLCError("op '\(op)' is marked non-differentiable") }
+        spec.gradient = rule
+        ops[op] = spec
+    }
+
     /// Registers a layer.
     public func register(_ layer: LayerSpec) throws {
         let p = try owner()
