@@ -20,6 +20,11 @@ let package = Package(
         .target(name: "DLCFrontend", dependencies: [core], swiftSettings: swift5),
         .target(name: "DLCOps", dependencies: [core], swiftSettings: swift5),
         .target(name: "DLCPasses", dependencies: [core], swiftSettings: swift5),
+        // The CPU back end: oneDNN as a system library, own kernels in C (optimized even in
+        // debug builds), and DLCCPU (plans, memory planner, executor, .dlp files).
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "DLCCPU", dependencies: [core, "CDNNL", "CKernels"], swiftSettings: swift5),
         .target(name: "DLCDriver", dependencies: [core, "DLCFrontend", "DLCOps", "DLCPasses", "DLCResNet"],
                 swiftSettings: swift5),
         // Layer plugins: they see only the plugin API (DLCCore). `path:` because SwiftPM's own
@@ -32,6 +37,8 @@ let package = Package(
         .target(name: "_DLCTestSupport", dependencies: [core, "DLCDriver"], swiftSettings: swift5),
         .testTarget(name: "DLCOpsTests", dependencies: [core, "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
         .testTarget(name: "DLCFrontendTests", dependencies: [core, "DLCFrontend", "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
+        .testTarget(name: "DLCCPUTests", dependencies: [core, "DLCCPU", "DLCOps", "DLCDriver", "_DLCTestSupport"],
+                    swiftSettings: swift5),
         .testTarget(name: "DLCDriverTests", dependencies: [core, "DLCDriver", "DLCFrontend", "_DLCTestSupport"],
                     exclude: ["Golden", "Invalid"], swiftSettings: swift5),
     ]

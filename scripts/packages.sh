@@ -1,7 +1,8 @@
 # The Debian packages dlc needs beyond the Swift toolchain, installed with apt-get when missing.
 # (Sourced by setup-and-run.sh and test.sh.)
-# pkg-config locates the system C libraries that later back ends link (Graphviz, oneDNN).
-DLC_DEBIAN_PACKAGES=(pkg-config)
+# pkg-config locates the system C libraries that later back ends link (Graphviz); libdnnl-dev is
+# oneDNN, the CPU back end's kernel library (DLCCPU links it through the CDNNL module).
+DLC_DEBIAN_PACKAGES=(pkg-config libdnnl-dev)
 
 install_missing_packages() {
   command -v swift > /dev/null || { echo "error: the Swift toolchain (swift 6.x) is not on PATH" >&2; exit 2; }
