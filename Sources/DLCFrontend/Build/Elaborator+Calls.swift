@@ -20,19 +20,11 @@ extension Elaborator {
             return callBlock(block, calleeRange: calleeRange, args: evaluated, range: range)
         }
         if let layer = registry.layers[callee] {
-            guard isVisible(layer.plugin) else {
-                diagnostics.error("layer '\(callee)' is provided by plugin '\(layer.plugin)'; add 'use \(layer.plugin)' at the top of the file",
-                                  at: calleeRange)
-                return .poison
-            }
+            guard checkVisible("layer", callee, plugin: layer.plugin, at: calleeRange) else { return .poison }
             return callLayer(layer, args: evaluated, range: range)
         }
         if let op = registry.ops[callee] {
-            guard isVisible(op.plugin) else {
-                diagnostics.error("op '\(callee)' is provided by plugin '\(op.plugin)'; add 'use \(op.plugin)' at the top of the file",
-                                  at: calleeRange)
-                return .poison
-            }
+            guard checkVisible("op", callee, plugin: op.plugin, at: calleeRange) else { return .poison }
             return callOp(op, args: evaluated, range: range)
         }
         if models[callee] != nil {
@@ -54,6 +46,13 @@ extension Elaborator {
     }
 
     func isVisible(_ plugin: String) -> Bool { registry.isImplicit(plugin) || usedPlugins.contains(plugin) }
+
+    /// Whether a layer or op of `plugin` may be called here; reports the missing `use` if not.
+    func checkVisible(_ kind: String, _ callee: String, plugin: String, at range: SourceRange) -> Bool {
+        if isVisible(plugin) { return true }
+        diagnostics.error("\(kind) '\(callee)' is provided by plugin '\(plugin)'; add 'use \(plugin)' at the top of the file", at: range)
+        return false
+    }
 
     /// Takes the `name:` argument (a scope name override) out of a layer or block call.
     func takeNameOverride(_ args: inout [CallArg]) -> String? {
