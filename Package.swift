@@ -20,6 +20,7 @@ let package = Package(
         .target(name: "DLCFrontend", dependencies: [core], swiftSettings: swift5),
         .target(name: "DLCOps", dependencies: [core], swiftSettings: swift5),
         .target(name: "DLCPasses", dependencies: [core], swiftSettings: swift5),
+        .target(name: "DLCReference", dependencies: [core], swiftSettings: swift5),
         // The CPU back end: oneDNN as a system library, own kernels in C (optimized even in
         // debug builds), and DLCCPU (plans, memory planner, executor, .dlp files).
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
@@ -36,6 +37,8 @@ let package = Package(
         ], swiftSettings: swift5),
         .target(name: "_DLCTestSupport", dependencies: [core, "DLCDriver"], swiftSettings: swift5),
         .testTarget(name: "DLCOpsTests", dependencies: [core, "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
+        .testTarget(name: "DLCReferenceTests", dependencies: [core, "DLCReference", "DLCOps", "_DLCTestSupport"],
+                    exclude: ["fixtures"], swiftSettings: swift5),
         .testTarget(name: "DLCFrontendTests", dependencies: [core, "DLCFrontend", "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
         .testTarget(name: "DLCCPUTests", dependencies: [core, "DLCCPU", "DLCOps", "DLCDriver", "_DLCTestSupport"],
                     swiftSettings: swift5),
