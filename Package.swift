@@ -26,6 +26,9 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "DLCCPU", dependencies: [core, "CDNNL", "CKernels"], swiftSettings: swift5),
+        // Data loading for training; CDLCData embeds the digits data set and wraps zlib.
+        .target(name: "CDLCData", linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "DLCData", dependencies: [core, "CDLCData"], swiftSettings: swift5),
         .target(name: "DLCDriver", dependencies: [core, "DLCFrontend", "DLCOps", "DLCPasses", "DLCResNet"],
                 swiftSettings: swift5),
         // Layer plugins: they see only the plugin API (DLCCore). `path:` because SwiftPM's own
@@ -42,6 +45,8 @@ let package = Package(
         .testTarget(name: "DLCFrontendTests", dependencies: [core, "DLCFrontend", "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
         .testTarget(name: "DLCCPUTests", dependencies: [core, "DLCCPU", "DLCOps", "DLCDriver", "_DLCTestSupport"],
                     swiftSettings: swift5),
+        .testTarget(name: "DLCDataTests", dependencies: [core, "DLCData", "_DLCTestSupport"],
+                    exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "DLCDriverTests", dependencies: [core, "DLCDriver", "DLCFrontend", "_DLCTestSupport"],
                     exclude: ["Golden", "Invalid"], swiftSettings: swift5),
     ]
