@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "DLCReferenceTests", dependencies: [core, "DLCReference", "DLCOps", "_DLCTestSupport"],
                     exclude: ["fixtures"], swiftSettings: swift5),
         .testTarget(name: "DLCFrontendTests", dependencies: [core, "DLCFrontend", "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
-        .testTarget(name: "DLCCPUTests", dependencies: [core, "DLCCPU", "DLCOps", "DLCDriver", "_DLCTestSupport"],
+        .testTarget(name: "DLCCPUTests", dependencies: [core, "DLCCPU", "DLCOps", "DLCReference", "DLCDriver", "_DLCTestSupport"],
                     swiftSettings: swift5),
         .testTarget(name: "DLCDataTests", dependencies: [core, "DLCData", "_DLCTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swift5),

@@ -1,9 +1,83 @@
-// The CPU back end's own kernels (elementwise, reductions, softmax, losses, data movement,
-// random), called by DLCCPU with precomputed shapes and strides. See the .c files.
+// The CPU back end's own kernels, called by DLCCPU with shapes, strides and offsets it
+// computed when the plan was built. Element counts and strides are in elements, not bytes.
+// Element types are coded as DLC_F32 … DLC_BOOL; bool is one byte (0 or 1).
 #ifndef DLC_CKERNELS_H
 #define DLC_CKERNELS_H
 #include <stdint.h>
 
+enum { DLC_F32 = 0, DLC_F64 = 1, DLC_I32 = 2, DLC_I64 = 3, DLC_BOOL = 4 };
+/// Most dimensions a strided kernel iterates (plans collapse shapes to this or fewer).
+enum { DLC_MAX_RANK = 8 };
+
 /// The library's version, to check that the module links.
 int dlc_kernels_version(void);
+
+// elementwise.c ---------------------------------------------------------------------------
+/// y[i] = op(x[i]) for n contiguous elements; alpha/beta are the op's attributes.
+/// Returns 0, or -1 for an op/dtype pair that has no kernel.
+int dlc_unary(int dtype, int op, int64_t n, const void *x, void *y, double alpha, double beta);
+/// y = a op b over `shape` (rank ≤ DLC_MAX_RANK); a and b are read through strides (0 on a
+/// broadcast dimension); y is contiguous. Comparisons (op ≥ 10) write bool. Returns 0 or -1.
+int dlc_binary(int dtype, int op, int rank, const int64_t *shape, const int64_t *sa, const int64_t *sb,
+               const void *a, const void *b, void *y);
+/// y = cond ? a : b over `shape`, all three operands strided; y contiguous. elem: 1, 4 or 8 bytes.
+void dlc_where(int elem, int rank, const int64_t *shape, const int64_t *sc, const int64_t *sa, const int64_t *sb,
+               const uint8_t *cond, const void *a, const void *b, void *y);
+/// y = x converted from one dtype to another (floats truncate toward zero into integers).
+void dlc_cast(int from, int to, int64_t n, const void *x, void *y);
+/// Fills n elements with a value.
+void dlc_fill(int dtype, int64_t n, double value, void *y);
+
+// movement.c ------------------------------------------------------------------------------
+/// dst[dOff + Σ i·ds] = src[sOff + Σ i·ss] over `shape`; elem is the element size in bytes.
+void dlc_strided_copy(int elem, int rank, const int64_t *shape, const void *src, int64_t sOff, const int64_t *ss,
+                      void *dst, int64_t dOff, const int64_t *ds);
+/// y[o, j, i] = x[o, idx[j], i] for x [outer, axisLen, inner]; idx i32 or i64 (idxType).
+/// Negative indices count from the end. Returns -1 if an index is out of range.
+int dlc_gather(int elem, int64_t outer, int64_t axisLen, int64_t inner, const void *x,
+               int idxType, int64_t nIdx, const void *idx, void *y);
+/// y [n, depth] f32 one-hot rows; an index out of range gives a zero row.
+void dlc_one_hot(int idxType, int64_t n, int64_t depth, const void *idx, float *y);
+
+// reduce.c --------------------------------------------------------------------------------
+/// Reduction over the `red` dimensions for each element of the `kept` dimensions (both
+/// strided into x); y contiguous over kept. op: 0 sum, 1 mean, 2 max, 3 min, 4 prod.
+int dlc_reduce(int dtype, int op, int keptRank, const int64_t *keptShape, const int64_t *keptStrides,
+               int redRank, const int64_t *redShape, const int64_t *redStrides, const void *x, void *y);
+/// Index (i64) of the largest (isMax) or smallest element along the middle axis of [outer, n, inner].
+int dlc_argreduce(int dtype, int isMax, int64_t outer, int64_t n, int64_t inner, const void *x, int64_t *y);
+/// Softmax (or log-softmax) along the middle axis of [outer, n, inner].
+int dlc_softmax(int dtype, int isLog, int64_t outer, int64_t n, int64_t inner, const void *x, void *y);
+/// Layer norm of rows [rows, n]; weight/bias may be NULL.
+int dlc_layer_norm(int dtype, int64_t rows, int64_t n, const void *x, const void *w, const void *b, double eps, void *y);
+/// Batch norm of [N, C, S] (S = H·W or 1): with useBatch the batch statistics (biased
+/// variance), else the running ones.
+int dlc_batch_norm(int dtype, int useBatch, int64_t n, int64_t c, int64_t s, const void *x, const void *w,
+                   const void *b, const void *mean, const void *var, double eps, void *y);
+/// Local response norm across channels of [N, C, S] (PyTorch's definition).
+int dlc_lrn(int dtype, int64_t n, int64_t c, int64_t s, int64_t size, double alpha, double beta, double k,
+            const void *x, void *y);
+
+// losses.c --------------------------------------------------------------------------------
+/// Mean softmax cross-entropy of logits [n, c] with integer labels (labelType i32/i64) or
+/// probabilities (labelType = the logits' dtype). Returns -1 for a label out of range.
+int dlc_cross_entropy(int dtype, int labelType, int64_t n, int64_t c, const void *logits, const void *labels, void *y);
+/// Pair losses over n elements: 0 mse, 1 mae, 2 binary_cross_entropy, 3 bce_with_logits,
+/// 4 kl_div, 5 gaussian_kl (rows = batch size).
+int dlc_pair_loss(int dtype, int op, int64_t n, int64_t rows, const void *a, const void *b, void *y);
+/// Penalties: 0 l1 (Σ|x|), 1 l2 (Σx²).
+int dlc_penalty(int dtype, int op, int64_t n, const void *x, void *y);
+
+// random.c --------------------------------------------------------------------------------
+/// Counter-based random numbers: element i of a stream depends only on (key, i), so results
+/// do not depend on threading or chunking. kind: 0 uniform(p0, p1), 1 normal(p0, p1),
+/// 2 bernoulli(p = x), 3 dropout(x, rate = p0).
+int dlc_random(int dtype, int kind, uint64_t key, int64_t n, double p0, double p1, const void *x, void *y);
+
+// gemm.c ----------------------------------------------------------------------------------
+/// C[m, n] = op(A)[m, k] · op(B)[k, n] in f64, row-major with leading dimensions lda, ldb, ldc.
+void dlc_dgemm(int transA, int transB, int64_t m, int64_t n, int64_t k, const double *a, int64_t lda,
+               const double *b, int64_t ldb, double *c, int64_t ldc);
+/// Global average pooling: y[i] = mean of x[i·s … i·s + s).
+int dlc_mean_rows(int dtype, int64_t rows, int64_t s, const void *x, void *y);
 #endif

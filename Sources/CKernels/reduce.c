@@ -1,0 +1,193 @@
+// Reductions and normalizations. Sums accumulate in double (integers in int64) so results
+// match a double-precision reference closely. A reduction walks the kept dimensions with an
+// odometer and, for each output element, the reduced dimensions with a second one; plans
+// order both so that the innermost reduced stride is the smallest. Softmax, argmax and the
+// norms work on [outer, n, inner] views, so any axis needs no transpose.
+#include "CKernels.h"
+#include <math.h>
+
+#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+#define REDUCE(T, ACC, INIT_MAX, INIT_MIN)                                                       \
+    {                                                                                            \
+        const T *x = xv; T *y = yv;                                                              \
+        int64_t outCount = 1, redCount = 1;                                                      \
+        for (int d = 0; d < keptRank; d++) outCount *= keptShape[d];                             \
+        for (int d = 0; d < redRank; d++) redCount *= redShape[d];                               \
+        int64_t ki[DLC_MAX_RANK] = {0}, kOff = 0;                                                \
+        for (int64_t o = 0; o < outCount; o++) {                                                 \
+            ACC acc = op == 2 ? (ACC)(INIT_MAX) : (op == 3 ? (ACC)(INIT_MIN) : (op == 4 ? 1 : 0)); \
+            int64_t ri[DLC_MAX_RANK] = {0}, rOff = 0;                                            \
+            int64_t inner = redRank > 0 ? redShape[redRank - 1] : 1;                             \
+            int64_t is = redRank > 0 ? redStrides[redRank - 1] : 0;                              \
+            for (int64_t r = 0; r < redCount; r += inner) {                                      \
+                const T *p = x + kOff + rOff;                                                    \
+                switch (op) {                                                                    \
+                case 0: case 1: for (int64_t i = 0; i < inner; i++) acc += (ACC)p[i * is]; break; \
+                case 2: for (int64_t i = 0; i < inner; i++) { ACC v = (ACC)p[i * is]; if (v > acc || v != v) acc = v; } break; \
+                case 3: for (int64_t i = 0; i < inner; i++) { ACC v = (ACC)p[i * is]; if (v < acc || v != v) acc = v; } break; \
+                default: for (int64_t i = 0; i < inner; i++) acc *= (ACC)p[i * is]; break;       \
+                }                                                                                \
+                for (int d = redRank - 2; d >= 0; d--) {                                         \
+                    ri[d]++; rOff += redStrides[d];                                              \
+                    if (ri[d] < redShape[d]) break;                                              \
+                    rOff -= redStrides[d] * redShape[d]; ri[d] = 0;                              \
+                }                                                                                \
+            }                                                                                    \
+            y[o] = (T)(op == 1 ? acc / (ACC)(redCount > 0 ? redCount : 1) : acc);                \
+            for (int d = keptRank - 1; d >= 0; d--) {                                            \
+                ki[d]++; kOff += keptStrides[d];                                                 \
+                if (ki[d] < keptShape[d]) break;                                                 \
+                kOff -= keptStrides[d] * keptShape[d]; ki[d] = 0;                                \
+            }                                                                                    \
+        }                                                                                        \
+        return 0;                                                                                \
+    }
+
+int dlc_reduce(int dtype, int op, int keptRank, const int64_t *keptShape, const int64_t *keptStrides,
+               int redRank, const int64_t *redShape, const int64_t *redStrides, const void *xv, void *yv) {
+    if (keptRank > DLC_MAX_RANK || redRank > DLC_MAX_RANK) return -1;
+    switch (dtype) {
+    case DLC_F32: REDUCE(float, double, -INFINITY, INFINITY)
+    case DLC_F64: REDUCE(double, double, -INFINITY, INFINITY)
+    case DLC_I32: REDUCE(int32_t, int64_t, INT32_MIN, INT32_MAX)
+    case DLC_I64: REDUCE(int64_t, int64_t, INT64_MIN, INT64_MAX)
+    }
+    return -1;
+}
+
+#define ARGREDUCE(T)                                                                             \
+    {                                                                                            \
+        const T *x = xv;                                                                         \
+        for (int64_t o = 0; o < outer; o++)                                                      \
+            for (int64_t i = 0; i < inner; i++) {                                                \
+                const T *p = x + o * n * inner + i;                                              \
+                int64_t best = 0; T bv = p[0];                                                   \
+                for (int64_t j = 1; j < n; j++) {                                                \
+                    T v = p[j * inner];                                                          \
+                    if (bv != bv) break;                                                         \
+                    if (isMax ? (v > bv || v != v) : (v < bv || v != v)) { bv = v; best = j; }   \
+                }                                                                                \
+                y[o * inner + i] = best;                                                         \
+            }                                                                                    \
+        return 0;                                                                                \
+    }
+
+int dlc_argreduce(int dtype, int isMax, int64_t outer, int64_t n, int64_t inner, const void *xv, int64_t *y) {
+    switch (dtype) {
+    case DLC_F32: ARGREDUCE(float)
+    case DLC_F64: ARGREDUCE(double)
+    case DLC_I32: ARGREDUCE(int32_t)
+    case DLC_I64: ARGREDUCE(int64_t)
+    }
+    return -1;
+}
+
+#define SOFTMAX(T, EXP, LOG)                                                                     \
+    {                                                                                            \
+        const T *x = xv; T *y = yv;                                                              \
+        for (int64_t o = 0; o < outer; o++)                                                      \
+            for (int64_t i = 0; i < inner; i++) {                                                \
+                const T *p = x + o * n * inner + i; T *q = y + o * n * inner + i;                \
+                T m = p[0];                                                                      \
+                for (int64_t j = 1; j < n; j++) if (p[j * inner] > m) m = p[j * inner];          \
+                double s = 0;                                                                    \
+                for (int64_t j = 0; j < n; j++) { T e = EXP(p[j * inner] - m); s += e; if (!isLog) q[j * inner] = e; } \
+                if (isLog) { T ls = (T)log(s); for (int64_t j = 0; j < n; j++) q[j * inner] = p[j * inner] - m - ls; } \
+                else { T r = (T)(1.0 / s); for (int64_t j = 0; j < n; j++) q[j * inner] *= r; }  \
+            }                                                                                    \
+        return 0;                                                                                \
+    }
+
+CLONES static int softmax_f32(int isLog, int64_t outer, int64_t n, int64_t inner, const void *xv, void *yv) { SOFTMAX(float, expf, logf) }
+static int softmax_f64(int isLog, int64_t outer, int64_t n, int64_t inner, const void *xv, void *yv) { SOFTMAX(double, exp, log) }
+
+int dlc_softmax(int dtype, int isLog, int64_t outer, int64_t n, int64_t inner, const void *x, void *y) {
+    if (dtype == DLC_F32) return softmax_f32(isLog, outer, n, inner, x, y);
+    if (dtype == DLC_F64) return softmax_f64(isLog, outer, n, inner, x, y);
+    return -1;
+}
+
+#define LAYER_NORM(T)                                                                            \
+    {                                                                                            \
+        const T *x = xv, *w = wv, *b = bv; T *y = yv;                                            \
+        for (int64_t r = 0; r < rows; r++) {                                                     \
+            const T *p = x + r * n; T *q = y + r * n;                                            \
+            double s = 0, ss = 0;                                                                \
+            for (int64_t j = 0; j < n; j++) s += p[j];                                           \
+            double mean = s / (double)n;                                                         \
+            for (int64_t j = 0; j < n; j++) { double d = p[j] - mean; ss += d * d; }             \
+            double inv = 1.0 / sqrt(ss / (double)n + eps);                                       \
+            for (int64_t j = 0; j < n; j++) {                                                    \
+                double v = (p[j] - mean) * inv;                                                  \
+                if (w) v *= w[j];                                                                \
+                if (b) v += b[j];                                                                \
+                q[j] = (T)v;                                                                     \
+            }                                                                                    \
+        }                                                                                        \
+        return 0;                                                                                \
+    }
+
+int dlc_layer_norm(int dtype, int64_t rows, int64_t n, const void *xv, const void *wv, const void *bv, double eps, void *yv) {
+    if (dtype == DLC_F32) LAYER_NORM(float)
+    if (dtype == DLC_F64) LAYER_NORM(double)
+    return -1;
+}
+
+#define BATCH_NORM(T)                                                                            \
+    {                                                                                            \
+        const T *x = xv, *w = wv, *b = bv, *rm = mv, *rv = vv; T *y = yv;                        \
+        for (int64_t ch = 0; ch < c; ch++) {                                                     \
+            double mean = rm[ch], var = rv[ch];                                                  \
+            if (useBatch) {                                                                      \
+                double s = 0, ss = 0, cnt = (double)(n * sp);                                    \
+                for (int64_t i = 0; i < n; i++) for (int64_t j = 0; j < sp; j++) s += x[(i * c + ch) * sp + j]; \
+                mean = s / cnt;                                                                  \
+                for (int64_t i = 0; i < n; i++) for (int64_t j = 0; j < sp; j++) {               \
+                    double d = x[(i * c + ch) * sp + j] - mean; ss += d * d; }                   \
+                var = ss / cnt;                                                                  \
+            }                                                                                    \
+            double scale = w[ch] / sqrt(var + eps), shift = b[ch] - mean * scale;                \
+            for (int64_t i = 0; i < n; i++) for (int64_t j = 0; j < sp; j++) {                   \
+                int64_t k = (i * c + ch) * sp + j; y[k] = (T)(x[k] * scale + shift); }           \
+        }                                                                                        \
+        return 0;                                                                                \
+    }
+
+int dlc_batch_norm(int dtype, int useBatch, int64_t n, int64_t c, int64_t sp, const void *xv, const void *wv,
+                   const void *bv, const void *mv, const void *vv, double eps, void *yv) {
+    if (dtype == DLC_F32) BATCH_NORM(float)
+    if (dtype == DLC_F64) BATCH_NORM(double)
+    return -1;
+}
+
+#define LRN(T)                                                                                   \
+    {                                                                                            \
+        const T *x = xv; T *y = yv;                                                              \
+        int64_t lo = size / 2, hi = (size - 1) / 2;                                              \
+        for (int64_t i = 0; i < n; i++) for (int64_t ch = 0; ch < c; ch++) for (int64_t j = 0; j < sp; j++) { \
+            double s = 0;                                                                        \
+            for (int64_t q = ch - lo; q <= ch + hi; q++) if (q >= 0 && q < c) {                  \
+                double v = x[(i * c + q) * sp + j]; s += v * v; }                                \
+            int64_t idx = (i * c + ch) * sp + j;                                                 \
+            y[idx] = (T)(x[idx] / pow(k + alpha * s / (double)size, beta));                      \
+        }                                                                                        \
+        return 0;                                                                                \
+    }
+
+int dlc_lrn(int dtype, int64_t n, int64_t c, int64_t sp, int64_t size, double alpha, double beta, double k,
+            const void *xv, void *yv) {
+    if (dtype == DLC_F32) LRN(float)
+    if (dtype == DLC_F64) LRN(double)
+    return -1;
+}
+
+int dlc_mean_rows(int dtype, int64_t rows, int64_t s, const void *xv, void *yv) {
+    for (int64_t r = 0; r < rows; r++) {
+        double acc = 0;
+        if (dtype == DLC_F32) { const float *p = (const float *)xv + r * s; for (int64_t j = 0; j < s; j++) acc += p[j]; ((float *)yv)[r] = (float)(acc / (double)s); }
+        else if (dtype == DLC_F64) { const double *p = (const double *)xv + r * s; for (int64_t j = 0; j < s; j++) acc += p[j]; ((double *)yv)[r] = acc / (double)s; }
+        else return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,192 @@
+// The executor: owns one allocation holding the plan's four regions (arena, inputs, state,
+// constants, each 64-byte aligned), binds every step to a kernel call over fixed addresses
+// once (`KernelBinding.swift`), and then runs the schedule. A run copies the inputs in,
+// calls the steps in order, reads outputs and losses out and copies each state update into
+// its parameter. Nothing is allocated inside a step.
+import CDNNL
+import DLCCore
+import Foundation
+
+/// Runs an `ExecutionPlan` on the CPU.
+public final class Executor {
+    /// The plan being run.
+    public let plan: ExecutionPlan
+    /// Seed of the random ops and dropout; each run draws from (seed, run index, step).
+    public var seed: UInt64 = 0
+    /// Completed runs.
+    public private(set) var runCount: UInt64 = 0
+
+    private let memory: UnsafeMutableRawPointer
+    private let totalBytes: Int
+    private var regionBase: [BufferRegion: Int] = [:]
+    private var calls: [() -> Int32] = []
+    /// Kernel arguments copied to stable memory, freed with the executor.
+    private var argBlocks: [UnsafeMutablePointer<Int64>] = []
+    /// The per-run random key the random steps read.
+    private let keyBox = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    private var dnnl: DNNLContext?
+    private var scratch: UnsafeMutableRawPointer?
+    /// Bytes of the shared oneDNN scratchpad.
+    public private(set) var scratchBytes = 0
+
+    /// Allocates the plan's memory and binds its steps. State starts as zeros; set it with
+    /// `setState(_:named:)`. Constants are written here.
+    /// - Throws: `DLCError` if a oneDNN primitive cannot be created for a step.
+    public init(plan: ExecutionPlan) throws {
+        self.plan = plan
+        CPUThreads.ensureConfigured()
+        var offset = 0
+        for r in BufferRegion.allCases {
+            regionBase[r] = offset
+            offset += alignUp(plan.regionBytes[r] ?? 0)
+        }
+        totalBytes = max(offset, planAlignment)
+        memory = UnsafeMutableRawPointer.allocate(byteCount: totalBytes, alignment: planAlignment)
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: totalBytes)
+        keyBox.initialize(to: 0)
+        for c in plan.constants {
+            let b = plan.buffers[c.buffer]
+            dlc_fill_buffer(b.dtype, b.count, c.value, pointer(c.buffer))
+        }
+        try bindSteps()
+    }
+
+    deinit {
+        memory.deallocate()
+        scratch?.deallocate()
+        for a in argBlocks { a.deallocate() }
+        keyBox.deallocate()
+    }
+
+    /// The address of a buffer.
+    func pointer(_ buffer: Int) -> UnsafeMutableRawPointer {
+        let b = plan.buffers[buffer]
+        return memory + regionBase[b.region]! + b.offset
+    }
+
+    /// Copies `ints` to memory that lives as long as the executor.
+    func stable(_ ints: ArraySlice<Int>) -> UnsafeMutablePointer<Int64> {
+        let p = UnsafeMutablePointer<Int64>.allocate(capacity: max(ints.count, 1))
+        for (i, v) in ints.enumerated() { p[i] = Int64(v) }
+        argBlocks.append(p)
+        return p
+    }
+
+    var randomKey: UnsafeMutablePointer<UInt64> { keyBox }
+
+    func context() throws -> DNNLContext {
+        if let dnnl { return dnnl }
+        let c = try DNNLContext()
+        dnnl = c
+        return c
+    }
+
+    private func bindSteps() throws {
+        var dnnlCalls: [(Int, DNNLCall)] = []
+        for (i, step) in plan.steps.enumerated() {
+            if let call = try bindOneDNN(step) {
+                dnnlCalls.append((i, call))
+                calls.append({ 0 })
+            } else {
+                calls.append(try bind(step, index: i))
+            }
+        }
+        guard let ctx = dnnl else { return }
+        scratchBytes = dnnlCalls.map(\.1.scratchBytes).max() ?? 0
+        if scratchBytes > 0 { scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: planAlignment) }
+        for (i, var call) in dnnlCalls {
+            if call.scratchBytes > 0 {
+                call.args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: try ctx.memory(call.scratchDesc, scratch)))
+            }
+            let args = call.args, prim = call.primitive, stream = ctx.stream
+            calls[i] = { dnnl_primitive_execute(prim, stream, Int32(args.count), args).rawValue == dnnl_success.rawValue ? 0 : -2 }
+        }
+    }
+
+    /// Runs the plan once.
+    /// - Parameter inputs: a tensor for every input of the plan, by name, of exactly its type.
+    /// - Returns: the outputs and losses by name.
+    /// - Throws: `DLCError` for a missing, unknown or mistyped input, or a step that fails
+    ///   (e.g. a class label out of range).
+    public func run(inputs: [String: HostTensor]) throws -> [String: HostTensor] {
+        try validate(inputs)
+        for port in plan.inputs { inputs[port.name]!.write(to: pointer(port.buffer)) }
+        keyBox.pointee = seed &* 0x9E37_79B9_7F4A_7C15 &+ runCount &* 0xD1B5_4A32_D192_ED03
+        for (i, call) in calls.enumerated() {
+            let status = call()
+            if status != 0 { throw stepFailure(i, status) }
+        }
+        if let s = dnnl?.stream { dnnl_stream_wait(s) }
+        var result: [String: HostTensor] = [:]
+        for port in plan.outputs + plan.losses {
+            let b = plan.buffers[port.buffer]
+            result[port.name] = HostTensor.read(b.dtype, shape: b.shape, from: pointer(port.buffer))
+        }
+        for u in plan.updates {
+            let dst = plan.state[u.slot].buffer
+            pointer(dst).copyMemory(from: pointer(u.source), byteCount: plan.buffers[dst].bytes)
+        }
+        runCount += 1
+        return result
+    }
+
+    private func validate(_ inputs: [String: HostTensor]) throws {
+        let names = plan.inputs.map(\.name)
+        for port in plan.inputs {
+            let b = plan.buffers[port.buffer]
+            guard let t = inputs[port.name] else {
+                throw DLCError("missing input '\(port.name)' of '\(plan.name)': expected \(b.dtype)\(b.shape) (the inputs are \(names.joined(separator: ", ")))")
+            }
+            guard t.dtype == b.dtype, t.shape == b.shape else {
+                throw DLCError("input '\(port.name)' of '\(plan.name)' has the wrong type: expected \(b.dtype)\(b.shape), found \(t.dtype)\(t.shape)")
+            }
+        }
+        for name in inputs.keys.sorted() where !names.contains(name) {
+            throw DLCError("unknown input '\(name)' for '\(plan.name)' (the inputs are \(names.joined(separator: ", ")))")
+        }
+    }
+
+    private func stepFailure(_ i: Int, _ status: Int32) -> DLCError {
+        let s = plan.steps[i]
+        let why: String
+        switch (s.kernel, status) {
+        case (.crossEntropy, _): why = "a class label is out of range 0..<\(s.ints[3])"
+        case (.gather, _): why = "an index is out of range for an axis of size \(s.ints[2])"
+        case (_, -2): why = "oneDNN failed to execute the primitive"
+        default: why = "the kernel does not support this case"
+        }
+        return DLCError("step \(i) ('\(s.op)', \(s.kernel.rawValue)) of '\(plan.name)' failed: \(why)")
+    }
+
+    /// The current value of a state tensor (a parameter) by name.
+    /// - Throws: `DLCError` for an unknown name.
+    public func state(named name: String) throws -> HostTensor {
+        let slot = try stateSlot(name)
+        let b = plan.buffers[slot.buffer]
+        return HostTensor.read(b.dtype, shape: b.shape, from: pointer(slot.buffer))
+    }
+
+    /// Replaces a state tensor; it must have the parameter's exact type.
+    /// - Throws: `DLCError` for an unknown name or a wrong type.
+    public func setState(_ value: HostTensor, named name: String) throws {
+        let slot = try stateSlot(name)
+        let b = plan.buffers[slot.buffer]
+        guard value.dtype == b.dtype, value.shape == b.shape else {
+            throw DLCError("state '\(name)' of '\(plan.name)' has type \(b.dtype)\(b.shape), found \(value.dtype)\(value.shape)")
+        }
+        value.write(to: pointer(slot.buffer))
+    }
+
+    /// Sets every state tensor given in `values` (see `setState(_:named:)`).
+    public func setState(_ values: [String: HostTensor]) throws {
+        for (name, v) in values.sorted(by: { $0.key < $1.key }) { try setState(v, named: name) }
+    }
+
+    private func stateSlot(_ name: String) throws -> StateSlot {
+        guard let i = plan.stateIndex(named: name) else {
+            let known = plan.state.map(\.name)
+            throw DLCError("no state named '\(name)' in '\(plan.name)' (state: \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
+        }
+        return plan.state[i]
+    }
+}

@@ -1,0 +1,147 @@
+// Binding plan steps to kernel calls: each step becomes a closure over fixed buffer addresses
+// and argument arrays copied to stable memory, so a run does no decoding, no lookups and no
+// allocation. The argument layouts are documented in the Lowering files.
+import CDNNL
+import CKernels
+import DLCCore
+
+func dlc_fill_buffer(_ dtype: DType, _ count: Int, _ value: Double, _ p: UnsafeMutableRawPointer) {
+    dlc_fill(Int32(dtype.code), Int64(count), value, p)
+}
+
+extension Executor {
+    /// oneDNN steps: returns their bound primitive, or nil for other kernels.
+    func bindOneDNN(_ s: PlanStep) throws -> DNNLCall? {
+        switch s.kernel {
+        case .convolution, .deconvolution:
+            return try context().convolution(s.ints, transposed: s.kernel == .deconvolution, x: pointer(s.inputs[0]),
+                                             w: pointer(s.inputs[1]), bias: s.inputs.count > 2 ? pointer(s.inputs[2]) : nil,
+                                             y: pointer(s.outputs[0]))
+        case .pooling:
+            return try context().pooling(s.ints, x: pointer(s.inputs[0]), y: pointer(s.outputs[0]))
+        default:
+            return nil
+        }
+    }
+
+    /// Every other step: a closure returning the C kernel's status (0 on success).
+    func bind(_ s: PlanStep, index: Int) throws -> () -> Int32 {
+        let a = s.ints, f = s.floats
+        let x = s.inputs.map { UnsafeRawPointer(pointer($0)) }
+        let y = s.outputs.map(pointer)
+        let i32 = { (k: Int) in Int32(a[k]) }, i64 = { (k: Int) in Int64(a[k]) }
+        switch s.kernel {
+        case .fill:
+            let (t, n, v, out) = (i32(0), i64(1), f[0], y[0])
+            return { dlc_fill(t, n, v, out); return 0 }
+        case .unary:
+            let (t, op, n, al, be, src, out) = (i32(0), i32(1), i64(2), f[0], f[1], x[0], y[0])
+            return { dlc_unary(t, op, n, src, out, al, be) }
+        case .binary:
+            let rank = a[2], shp = stable(a[3...]), sa = shp + rank, sb = shp + 2 * rank
+            let (t, op, r, p, q, out) = (i32(0), i32(1), Int32(rank), x[0], x[1], y[0])
+            return { dlc_binary(t, op, r, shp, sa, sb, p, q, out) }
+        case .select:
+            let rank = a[1], shp = stable(a[2...])
+            let (e, r, c, p, q, out) = (i32(0), Int32(rank), x[0].assumingMemoryBound(to: UInt8.self), x[1], x[2], y[0])
+            return { dlc_where(e, r, shp, shp + rank, shp + 2 * rank, shp + 3 * rank, c, p, q, out); return 0 }
+        case .cast:
+            let (from, to, n, src, out) = (i32(0), i32(1), i64(2), x[0], y[0])
+            return { dlc_cast(from, to, n, src, out); return 0 }
+        case .copy:
+            return bindCopy(s, x, y)
+        case .gather:
+            let (e, o, len, inner, it, n, src, idx, out) = (i32(0), i64(1), i64(2), i64(3), i32(4), i64(5), x[0], x[1], y[0])
+            return { dlc_gather(e, o, len, inner, src, it, n, idx, out) }
+        case .oneHot:
+            let (it, n, depth, idx, out) = (i32(0), i64(1), i64(2), x[0], y[0].assumingMemoryBound(to: Float.self))
+            return { dlc_one_hot(it, n, depth, idx, out); return 0 }
+        case .reduce:
+            let kr = a[2], rr = a[3 + 2 * kr], ks = stable(a[3...]), rs = stable(a[(4 + 2 * kr)...])
+            let (t, op, src, out) = (i32(0), i32(1), x[0], y[0])
+            return { dlc_reduce(t, op, Int32(kr), ks, ks + kr, Int32(rr), rs, rs + rr, src, out) }
+        case .argReduce:
+            let (t, mx, o, n, inner, src, out) = (i32(0), i32(1), i64(2), i64(3), i64(4), x[0], y[0].assumingMemoryBound(to: Int64.self))
+            return { dlc_argreduce(t, mx, o, n, inner, src, out) }
+        case .softmax:
+            let (t, lg, o, n, inner, src, out) = (i32(0), i32(1), i64(2), i64(3), i64(4), x[0], y[0])
+            return { dlc_softmax(t, lg, o, n, inner, src, out) }
+        case .layerNorm:
+            let w: UnsafeRawPointer? = a[3] == 1 ? x[1] : nil, b: UnsafeRawPointer? = a[4] == 1 ? x[2] : nil
+            let (t, rows, n, eps, src, out) = (i32(0), i64(1), i64(2), f[0], x[0], y[0])
+            return { dlc_layer_norm(t, rows, n, src, w, b, eps, out) }
+        case .batchNorm:
+            let (t, ub, n, c, sp, eps, out) = (i32(0), i32(1), i64(2), i64(3), i64(4), f[0], y[0])
+            return { dlc_batch_norm(t, ub, n, c, sp, x[0], x[1], x[2], x[3], x[4], eps, out) }
+        case .lrn:
+            let (t, n, c, sp, size, out) = (i32(0), i64(1), i64(2), i64(3), i64(4), y[0])
+            return { dlc_lrn(t, n, c, sp, size, f[0], f[1], f[2], x[0], out) }
+        case .meanRows:
+            let (t, rows, len, src, out) = (i32(0), i64(1), i64(2), x[0], y[0])
+            return { dlc_mean_rows(t, rows, len, src, out) }
+        case .crossEntropy:
+            let (t, lt, n, c, out) = (i32(0), i32(1), i64(2), i64(3), y[0])
+            return { dlc_cross_entropy(t, lt, n, c, x[0], x[1], out) }
+        case .pairLoss:
+            let (t, op, n, rows, out) = (i32(0), i32(1), i64(2), i64(3), y[0])
+            return { dlc_pair_loss(t, op, n, rows, x[0], x[1], out) }
+        case .penalty:
+            let (t, op, n, out) = (i32(0), i32(1), i64(2), y[0])
+            return { dlc_penalty(t, op, n, x[0], out) }
+        case .random:
+            let key = randomKey, salt = UInt64(index) &* 0xA076_1D64_78BD_642F
+            let (t, kind, n, p0, p1, src, out) = (i32(0), i32(1), i64(2), f[0], f[1], x.first, y[0])
+            return { dlc_random(t, kind, key.pointee ^ salt, n, p0, p1, src, out) }
+        case .matmul:
+            return bindMatMul(a, x, y)
+        case .convolution, .deconvolution, .pooling:
+            throw DLCError("internal error: \(s.kernel.rawValue) is bound through oneDNN")
+        }
+    }
+
+    private func bindCopy(_ s: PlanStep, _ x: [UnsafeRawPointer], _ y: [UnsafeMutableRawPointer]) -> () -> Int32 {
+        let a = s.ints, elem = Int32(a[0])
+        var pieces: [(src: UnsafeRawPointer, dst: UnsafeMutableRawPointer, rank: Int32, args: UnsafeMutablePointer<Int64>)] = []
+        var k = 3
+        for _ in 0..<a[2] {
+            let rank = a[k + 2]
+            pieces.append((x[a[k]], y[a[k + 1]], Int32(rank), stable(a[(k + 3)..<(k + 3 + 3 * rank + 2)])))
+            k += 3 + 3 * rank + 2
+        }
+        // Pad: fill the whole output first, then copy the interior.
+        let out = plan.buffers[s.outputs[0]]
+        let fill: (Int32, Int64, Double)? = a[1] == 1 ? (Int32(out.dtype.code), Int64(out.count), s.floats[0]) : nil
+        let first = y[0]
+        return {
+            if let fill { dlc_fill(fill.0, fill.1, fill.2, first) }
+            for p in pieces {
+                let r = Int(p.rank)
+                // args: shape[r], srcOffset, srcStrides[r], dstOffset, dstStrides[r]
+                dlc_strided_copy(elem, p.rank, p.args, p.src, p.args[r], p.args + r + 1, p.dst, p.args[2 * r + 1], p.args + 2 * r + 2)
+            }
+            return 0
+        }
+    }
+
+    private func bindMatMul(_ a: [Int], _ x: [UnsafeRawPointer], _ y: [UnsafeMutableRawPointer]) -> () -> Int32 {
+        let f32 = a[0] == DType.f32.code, batches = a[1]
+        let (m, n, k, ta, tb, lda, ldb) = (Int64(a[2]), Int64(a[3]), Int64(a[4]), a[5] == 1, a[6] == 1, Int64(a[7]), Int64(a[8]))
+        let offsets = stable(a[9...]), elem = f32 ? 4 : 8
+        let (pa, pb, pc) = (x[0], x[1], y[0])
+        let cStride = Int(m * n) * elem
+        return {
+            for i in 0..<batches {
+                let aa = pa + Int(offsets[2 * i]) * elem, bb = pb + Int(offsets[2 * i + 1]) * elem, cc = pc + i * cStride
+                if f32 {
+                    let st = dnnl_sgemm(ta ? 84 : 78, tb ? 84 : 78, m, n, k, 1, aa.assumingMemoryBound(to: Float.self), lda,
+                                        bb.assumingMemoryBound(to: Float.self), ldb, 0, cc.assumingMemoryBound(to: Float.self), n)
+                    if st != dnnl_success { return -2 }
+                } else {
+                    dlc_dgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, aa.assumingMemoryBound(to: Double.self), lda,
+                              bb.assumingMemoryBound(to: Double.self), ldb, cc.assumingMemoryBound(to: Double.self), n)
+                }
+            }
+            return 0
+        }
+    }
+}

@@ -1,0 +1,133 @@
+// oneDNN primitives for the heavy steps. One CPU engine and stream per executor; each
+// convolution, deconvolution and pooling step gets its primitive and its memory objects when
+// the executor is built, bound to the step's fixed buffer addresses (the arena never moves),
+// so a run only executes. Primitives use the user scratchpad mode: the executor allocates one
+// scratch buffer of the largest size any primitive asked for, once. Tensors stay in plain
+// NCHW/OIHW layouts: no reorders at all.
+import CDNNL
+import DLCCore
+
+/// The engine and stream of one executor.
+final class DNNLContext {
+    var engine: dnnl_engine_t?
+    var stream: dnnl_stream_t?
+    /// Primitives and memory objects to release.
+    var primitives: [dnnl_primitive_t?] = []
+    var memories: [dnnl_memory_t?] = []
+
+    init() throws {
+        try check(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine")
+        try check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "creating a stream")
+    }
+
+    deinit {
+        for p in primitives { dnnl_primitive_destroy(p) }
+        for m in memories { dnnl_memory_destroy(m) }
+        dnnl_stream_destroy(stream)
+        dnnl_engine_destroy(engine)
+    }
+
+    func check(_ s: dnnl_status_t, _ what: String) throws {
+        guard s == dnnl_success else { throw DLCError("oneDNN failed \(what) (status \(s.rawValue))") }
+    }
+
+    /// A plain memory descriptor.
+    func desc(_ dims: [Int], _ tag: dnnl_format_tag_t) throws -> dnnl_memory_desc_t {
+        var md = dnnl_memory_desc_t()
+        let d = dims.map(Int64.init) + Array(repeating: 0, count: 12 - dims.count)
+        try check(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), d, dnnl_f32, tag), "describing a tensor \(dims)")
+        return md
+    }
+
+    /// A memory object over our own bytes.
+    func memory(_ md: dnnl_memory_desc_t, _ pointer: UnsafeMutableRawPointer?) throws -> dnnl_memory_t? {
+        var md = md
+        var m: dnnl_memory_t?
+        try check(dnnl_memory_create(&m, &md, engine, pointer ?? dlc_dnnl_memory_none()), "creating a memory object")
+        memories.append(m)
+        return m
+    }
+
+    /// Creates a primitive from an op descriptor with a user-managed scratchpad; returns it and
+    /// its scratchpad size in bytes.
+    func primitive(_ opDesc: UnsafeRawPointer, what: String) throws -> (dnnl_primitive_t?, Int, dnnl_primitive_desc_t?) {
+        var attr: dnnl_primitive_attr_t?
+        try check(dnnl_primitive_attr_create(&attr), "creating attributes")
+        defer { dnnl_primitive_attr_destroy(attr) }
+        try check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "setting the scratchpad mode")
+        var pd: dnnl_primitive_desc_t?
+        try check(dnnl_primitive_desc_create(&pd, opDesc.assumingMemoryBound(to: Int8.self), attr, engine, nil), "creating \(what)")
+        var p: dnnl_primitive_t?
+        try check(dnnl_primitive_create(&p, pd), "creating \(what)")
+        primitives.append(p)
+        let scratch = dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0))
+        return (p, Int(scratch), pd)
+    }
+}
+
+/// A bound oneDNN primitive with its arguments; the scratchpad memory is attached later.
+struct DNNLCall {
+    var primitive: dnnl_primitive_t?
+    var args: [dnnl_exec_arg_t]
+    var scratchBytes: Int
+    var scratchDesc: dnnl_memory_desc_t
+}
+
+extension DNNLContext {
+    /// Convolution or deconvolution forward (inference) over fixed buffers.
+    func convolution(_ a: [Int], transposed: Bool, x: UnsafeMutableRawPointer, w: UnsafeMutableRawPointer,
+                     bias: UnsafeMutableRawPointer?, y: UnsafeMutableRawPointer) throws -> DNNLCall {
+        let (n, c, h, wd, oc, kh, kw, oh, ow) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
+        let strides = [Int64(a[9]), Int64(a[10])], dil = [Int64(a[11] - 1), Int64(a[12] - 1)]
+        let padL = [Int64(a[13]), Int64(a[15])], padR = [Int64(a[14]), Int64(a[16])]
+        let g = a[17]
+        var src = try desc([n, c, h, wd], dnnl_nchw), dst = try desc([n, oc, oh, ow], dnnl_nchw)
+        var wdesc: dnnl_memory_desc_t
+        if transposed {
+            wdesc = g == 1 ? try desc([oc, c, kh, kw], dnnl_iohw) : try desc([g, oc / g, c / g, kh, kw], dnnl_giohw)
+        } else {
+            wdesc = g == 1 ? try desc([oc, c, kh, kw], dnnl_oihw) : try desc([g, oc / g, c / g, kh, kw], dnnl_goihw)
+        }
+        let bdesc = try desc([oc], dnnl_a)
+        let bbox = UnsafeMutablePointer<dnnl_memory_desc_t>.allocate(capacity: 1)
+        bbox.initialize(to: bdesc)
+        defer { bbox.deallocate() }
+        let bptr: UnsafePointer<dnnl_memory_desc_t>? = bias == nil ? nil : UnsafePointer(bbox)
+        let what = transposed ? "a transposed convolution" : "a convolution"
+        let made: (dnnl_primitive_t?, Int, dnnl_primitive_desc_t?)
+        if transposed {
+            var d = dnnl_deconvolution_desc_t()
+            try check(dnnl_dilated_deconvolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_deconvolution_direct, &src,
+                                                                  &wdesc, bptr, &dst, strides, dil, padL, padR),
+                      "describing \(what)")
+            made = try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what) }
+        } else {
+            var d = dnnl_convolution_desc_t()
+            try check(dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct, &src,
+                                                                &wdesc, bptr, &dst, strides, dil, padL, padR),
+                      "describing \(what)")
+            made = try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what) }
+        }
+        var args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: try memory(src, x)),
+                    dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: try memory(wdesc, w)),
+                    dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: try memory(dst, y))]
+        if let bias { args.append(dnnl_exec_arg_t(arg: DNNL_ARG_BIAS, memory: try memory(bdesc, bias))) }
+        let sd = dnnl_primitive_desc_query_md(made.2, dnnl_query_scratchpad_md, 0)!.pointee
+        return DNNLCall(primitive: made.0, args: args, scratchBytes: made.1, scratchDesc: sd)
+    }
+
+    /// Max or average (padding counted) pooling forward (inference).
+    func pooling(_ a: [Int], x: UnsafeMutableRawPointer, y: UnsafeMutableRawPointer) throws -> DNNLCall {
+        var src = try desc([a[1], a[2], a[3], a[4]], dnnl_nchw), dst = try desc([a[1], a[2], a[7], a[8]], dnnl_nchw)
+        let kernel = [Int64(a[5]), Int64(a[6])], strides = [Int64(a[9]), Int64(a[10])]
+        let padL = [Int64(a[11]), Int64(a[12])], padR = [Int64(a[13]), Int64(a[14])], dil: [Int64] = [0, 0]
+        var d = dnnl_pooling_v2_desc_t()
+        try check(dnnl_pooling_v2_forward_desc_init(&d, dnnl_forward_inference, a[0] == 1 ? dnnl_pooling_max : dnnl_pooling_avg_include_padding,
+                                                    &src, &dst, strides, kernel, dil, padL, padR), "describing a pooling")
+        let made = try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: "a pooling") }
+        let args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: try memory(src, x)),
+                    dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: try memory(dst, y))]
+        let sd = dnnl_primitive_desc_query_md(made.2, dnnl_query_scratchpad_md, 0)!.pointee
+        return DNNLCall(primitive: made.0, args: args, scratchBytes: made.1, scratchDesc: sd)
+    }
+}
