@@ -28,7 +28,7 @@ public enum CSV {
     }
 
     /// Reads a CSV file. `header` nil detects a header row (a first row with a cell that is
-    /// not a number). Labels: integers ≥ 0 give i32 class labels; other numbers give f32
+    /// not empty and not a number). Labels: integers ≥ 0 give i32 class labels; other numbers give f32
     /// targets [N]; any cell that is not a number makes the column one of class names
     /// (sorted, numbered from 0). Features must be finite numbers.
     public static func read(_ path: String, label: CSVColumn = .index(-1), header: Bool? = nil) throws -> CSVData {
@@ -39,7 +39,7 @@ public enum CSV {
     public static func parse(_ bytes: [UInt8], source: String, label: CSVColumn = .index(-1), header: Bool? = nil) throws -> CSVData {
         var rows = try split(bytes, source: source)
         guard let first = rows.first else { throw DataError.file(source, "empty CSV file") }
-        let hasHeader = header ?? first.cells.contains { number($0) == nil }
+        let hasHeader = header ?? first.cells.contains { !$0.isEmpty && number($0) == nil }
         let width = first.cells.count
         var names = (1...width).map { "column \($0)" }
         if hasHeader { names = first.cells; rows.removeFirst() }
