@@ -42,6 +42,8 @@ let package = Package(
         .testTarget(name: "DLCOpsTests", dependencies: [core, "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
         .testTarget(name: "DLCReferenceTests", dependencies: [core, "DLCReference", "DLCOps", "_DLCTestSupport"],
                     exclude: ["fixtures"], swiftSettings: swift5),
+        .testTarget(name: "DLCPassesTests", dependencies: [core, "DLCPasses", "DLCOps", "DLCReference", "_DLCTestSupport"],
+                    swiftSettings: swift5),
         .testTarget(name: "DLCFrontendTests", dependencies: [core, "DLCFrontend", "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
         .testTarget(name: "DLCCPUTests", dependencies: [core, "DLCCPU", "DLCOps", "DLCReference", "DLCDriver", "_DLCTestSupport"],
                     swiftSettings: swift5),

@@ -25,4 +25,5 @@ public let builtinPlugin = Plugin(
     try registerConvLayers(registry)
     try registerNormLayers(registry)
     try registerRecurrentLayers(registry)
+    try registerGradients(registry)
 }

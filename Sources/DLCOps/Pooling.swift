@@ -4,7 +4,7 @@ import DLCCore
 /// `maxpool2d` / `avgpool2d`: PyTorch's rules. `stride` defaults to the kernel; padding (an
 /// int or [h, w]) may be at most half the kernel; with ceil_mode a last partial window is
 /// kept if it starts inside the input.
-private func inferPool(_ args: Arguments, op: String) throws -> [TensorType] {
+func inferPool(_ args: Arguments, op: String) throws -> [TensorType] {
     let x = try args.tensor("x").type
     try Check.rank(x, 4, layout: "[N, C, H, W]", operand: 0, op: op)
     if op == "avgpool2d" { try Shapes.requireFloat(x, operand: 0, op: op) } else { try Check.numeric(x, operand: 0, op: op) }

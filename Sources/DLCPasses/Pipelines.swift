@@ -5,6 +5,10 @@ public let standardPassesPlugin = Plugin(name: "passes", summary: "the standard 
     try r.register(PassSpec(name: "verify", summary: "checks SSA order, producers, outputs and losses") { VerifyPass() })
     try r.register(PassSpec(name: "infer-shapes", summary: "re-derives every node's type from its operands") { InferShapesPass() })
     try r.register(PassSpec(name: "dce", summary: "removes nodes that reach no output or loss") { DeadCodeEliminationPass() })
+    try r.register(PassSpec(name: "autodiff",
+                            summary: "appends the gradient of the first loss for every trainable parameter (outputs grad.<name>)") {
+        AutodiffPass()
+    })
 }
 
 /// The named pipelines.

@@ -41,6 +41,8 @@ final class NormalizationTests: XCTestCase {
 
     func testDropout() {
         assertInfers("dropout", ["f32[N, 128]"], ["rate": .float(0.2)], ["f32[N, 128]"])
+        assertInfers("dropout_mask", ["f32[N, 128]"], ["rate": .float(0.2)], ["f32[N, 128]"])
+        assertRejects("dropout_mask", ["i64[N, 128]"], [:], "'dropout_mask' needs a floating-point tensor, found i64[N, 128]")
         assertRejects("dropout", ["f32[N, 128]"], ["rate": .float(1)],
                       "argument 'rate' of 'dropout' must be at least 0 and less than 1, found 1.0", argument: "rate")
     }
