@@ -28,9 +28,9 @@ public enum CSV {
     }
 
     /// Reads a CSV file. `header` nil detects a header row (a first row with a cell that is
-    /// not empty and not a number). Labels: integers ≥ 0 give i32 class labels; other numbers give f32
-    /// targets [N]; any cell that is not a number makes the column one of class names
-    /// (sorted, numbered from 0). Features must be finite numbers.
+    /// neither empty nor a number). Labels: integers ≥ 0 give i32 class labels; other
+    /// numbers give f32 targets [N]; any cell that is not a number makes the column one of
+    /// class names (sorted, numbered from 0). Features must be finite numbers.
     public static func read(_ path: String, label: CSVColumn = .index(-1), header: Bool? = nil) throws -> CSVData {
         try parse(try readFileBytes(path), source: path, label: label, header: header)
     }

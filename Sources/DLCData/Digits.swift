@@ -25,15 +25,13 @@ public enum Digits {
         return d
     }
 
-    /// The data set as parsed from the embedded file, cached after the first call.
-    static func raw() throws -> Dataset {
-        if let cached { return cached }
+    /// The data set as parsed from the embedded file, once (a `static let` is initialised
+    /// lazily and thread-safely).
+    static func raw() throws -> Dataset { try parsed.get() }
+    private static let parsed = Result<Dataset, Error> {
         let text = try Zlib.gunzip(embeddedGzip, source: "<embedded digits.csv.gz>")
-        let d = try parse(csv: text, source: "<embedded digits.csv.gz>")
-        cached = d
-        return d
+        return try parse(csv: text, source: "<embedded digits.csv.gz>")
     }
-    private static var cached: Dataset?
 
     /// Parses the text of digits.csv (64 pixel values then the label on each line) into a
     /// data set shaped like `load()`'s. Public so that a copy of the file can be checked

@@ -19,11 +19,17 @@ public enum PreprocessStep: Equatable, Codable, Sendable {
 /// A step with everything it learnt from the training split: what to save with a trained
 /// model and re-apply to new data. Codable (JSON via Foundation's encoders).
 public enum FittedStep: Equatable, Codable, Sendable {
+    /// Standardization with the training split's means and deviations.
     case standardize(Standardizer)
+    /// Min-max scaling with the training split's ranges.
     case minmax(MinMaxScaler)
+    /// One-hot labels with a fixed class count.
     case oneHot(classes: Int)
+    /// Bilinear resize to size×size.
     case upscale(size: Int)
+    /// Thresholding.
     case binarize(threshold: Float)
+    /// Flattening to [N, F].
     case flatten
 }
 
