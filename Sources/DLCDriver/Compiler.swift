@@ -79,10 +79,14 @@ public struct Compiler {
 
         var pipeline: PassManager?
         do {
-            pipeline = try PassManager(names: Pipelines.standard, registry: registry)
             for name in options.printAfter where registry.passes[name] == nil {
                 _ = try PassManager(names: [name], registry: registry)
             }
+            // A pass outside the standard pipeline that --print-after names (e.g. `autodiff`)
+            // runs after it, so that its result can be printed.
+            let extra = options.printAfter.filter { !Pipelines.standard.contains($0) }
+            pipeline = try PassManager(names: Pipelines.standard + extra.reduce(into: []) { if !$0.contains($1) { $0.append($1) } },
+                                       registry: registry)
         } catch let e as DLCError {
             diags.error(e.message, at: .unknown)
         } catch {}

@@ -58,7 +58,7 @@ public enum Autodiff {
             guard cts.contains(where: { $0 != nil }), node.inputs.contains(where: active) else { continue }
             guard let spec = registry.ops[node.op] else { continue }  // input, param, constant
             func failure(_ message: String) -> DLCError {
-                DLCError("cannot differentiate '\(node.op)' at \(node.location): \(message)",
+                DLCError("cannot differentiate '\(node.op)' at \(node.location.description): \(message)",
                          notes: [.note("'\(node.op)' is used here", at: node.location)])
             }
             guard spec.differentiable else {
@@ -157,7 +157,7 @@ public struct AutodiffPass: Pass {
             }
         } catch let e as DLCError {
             let at = e.notes.first?.range ?? loss.location
-            let message = e.message.replacing(" at \(at):", with: ":")
+            let message = e.message.replacing(" at \(at.description):", with: ":")
             context.diagnostics.error(message, at: at)
         } catch {
             context.diagnostics.error("autodiff: \(error)", at: loss.location)

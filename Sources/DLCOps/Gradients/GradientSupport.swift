@@ -92,9 +92,10 @@ struct Emit {
     }
 
     /// The cotangent `g` of a reduction over `axes` of a tensor of shape `shape` (without
-    /// keepdims when `keepdims` is false), reshaped with the reduced axes kept as 1.
+    /// keepdims when `keepdims` is false), reshaped with the reduced axes kept as 1 (a scalar
+    /// broadcasts as it is).
     func keepingDims(_ g: Tensor, shape: [Dim], axes: [Int], keepdims: Bool) throws -> Tensor {
-        keepdims ? g : try reshape(g, reducedShape(shape, axes: axes, keepdims: true))
+        keepdims || g.rank == 0 ? g : try reshape(g, reducedShape(shape, axes: axes, keepdims: true))
     }
 }
 
