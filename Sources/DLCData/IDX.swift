@@ -10,7 +10,14 @@ public enum IDX {
 
     /// The tensor and the IDX type byte.
     static func readTyped(_ path: String) throws -> (tensor: HostTensor, type: UInt8) {
-        var b = try readFileBytes(path)
+        try decodeTyped(try readFileBytes(path), source: path)
+    }
+
+    /// Decodes the bytes of an IDX file (gzip-compressed or not); errors name `source`.
+    public static func decode(_ bytes: [UInt8], source: String) throws -> HostTensor { try decodeTyped(bytes, source: source).tensor }
+
+    static func decodeTyped(_ bytes: [UInt8], source path: String) throws -> (tensor: HostTensor, type: UInt8) {
+        var b = bytes
         if Zlib.isGzip(b) { b = try Zlib.gunzip(b, source: path) }
         guard b.count >= 4 else { throw DataError.file(path, "truncated IDX file: \(b.count) bytes, shorter than the 4-byte magic number") }
         guard b[0] == 0, b[1] == 0 else {

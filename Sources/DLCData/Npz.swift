@@ -5,7 +5,12 @@ import DLCCore
 public enum Npz {
     /// Every array in an `.npz` file, by name.
     public static func read(_ path: String) throws -> [String: NpyArray] {
-        let r = Zip.Reader(bytes: try readFileBytes(path), source: path)
+        try decode(try readFileBytes(path), source: path)
+    }
+
+    /// Every array in the bytes of an `.npz` file; errors name `source`.
+    public static func decode(_ bytes: [UInt8], source path: String) throws -> [String: NpyArray] {
+        let r = Zip.Reader(bytes: bytes, source: path)
         var out: [String: NpyArray] = [:]
         for e in try Zip.entries(r) where !e.name.hasSuffix("/") {
             let name = e.name.hasSuffix(".npy") ? String(e.name.dropLast(4)) : e.name
