@@ -29,13 +29,16 @@ let package = Package(
         // Data loading for training; CDLCData embeds the digits data set and wraps zlib.
         .target(name: "CDLCData", linkerSettings: [.linkedLibrary("z")]),
         .target(name: "DLCData", dependencies: [core, "CDLCData"], swiftSettings: swift5),
-        .target(name: "DLCDriver", dependencies: [core, "DLCFrontend", "DLCOps", "DLCPasses", "DLCResNet"],
+        // Diagrams: Graphviz (libgvc, libcgraph) as a system library, drawn in-process.
+        .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc", providers: [.apt(["libgraphviz-dev"])]),
+        .target(name: "DLCRender", dependencies: [core, "CGraphviz"], swiftSettings: swift5),
+        .target(name: "DLCDriver", dependencies: [core, "DLCFrontend", "DLCOps", "DLCPasses", "DLCResNet", "DLCRender"],
                 swiftSettings: swift5),
         // Layer plugins: they see only the plugin API (DLCCore). `path:` because SwiftPM's own
         // package plugins would otherwise claim the Plugins/ folder.
         .target(name: "DLCResNet", dependencies: [core], path: "Plugins/ResNet", swiftSettings: swift5),
         .executableTarget(name: "dlc", dependencies: [
-            "DLCDriver", core,
+            "DLCDriver", "DLCRender", core,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5),
         .target(name: "_DLCTestSupport", dependencies: [core, "DLCDriver"], swiftSettings: swift5),
@@ -49,6 +52,8 @@ let package = Package(
                     swiftSettings: swift5),
         .testTarget(name: "DLCDataTests", dependencies: [core, "DLCData", "_DLCTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
+        .testTarget(name: "DLCRenderTests", dependencies: [core, "DLCRender", "DLCDriver", "_DLCTestSupport"],
+                    exclude: ["Golden"], swiftSettings: swift5),
         .testTarget(name: "DLCDriverTests", dependencies: [core, "DLCDriver", "DLCFrontend", "_DLCTestSupport"],
                     exclude: ["Golden", "Invalid"], swiftSettings: swift5),
     ]

@@ -2,7 +2,8 @@
 # (Sourced by setup-and-run.sh and test.sh.)
 # pkg-config locates the system C libraries that later back ends link (Graphviz); libdnnl-dev is
 # oneDNN, the CPU back end's kernel library (DLCCPU links it through the CDNNL module).
-DLC_DEBIAN_PACKAGES=(pkg-config zlib1g-dev libdnnl-dev)
+# libgraphviz-dev is Graphviz (libgvc, libcgraph), which `dlc render` draws with (the CGraphviz module).
+DLC_DEBIAN_PACKAGES=(pkg-config zlib1g-dev libdnnl-dev libgraphviz-dev)
 
 install_missing_packages() {
   command -v swift > /dev/null || { echo "error: the Swift toolchain (swift 6.x) is not on PATH" >&2; exit 2; }

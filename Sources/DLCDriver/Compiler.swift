@@ -2,6 +2,7 @@ import DLCCore
 import DLCFrontend
 import DLCOps
 import DLCPasses
+import DLCRender
 import DLCResNet
 
 /// What `dlc compile` prints.
@@ -14,6 +15,8 @@ public enum EmitKind: String, CaseIterable, Sendable {
     case ir
     /// Every named value with its type.
     case shapes
+    /// The diagram of each model in Graphviz's DOT language (what `dlc render` draws).
+    case dot
 }
 
 /// Options of one compilation.
@@ -122,6 +125,7 @@ public struct Compiler {
                 }
             case .ir: out += graphs.map { GraphPrinter().print($0) }.joined(separator: "\n")
             case .shapes: out += graphs.map { ShapeTable(graph: $0).render() }.joined(separator: "\n")
+            case .dot: out += graphs.map { DiagramSupport.dot($0, registry: registry) }.joined(separator: "\n")
             case .ast: break
             }
         }

@@ -1,0 +1,30 @@
+import DLCCore
+
+/// Graph → diagram → DOT → picture, in one call.
+public struct Renderer {
+    public let registry: Registry
+    public var options: RenderOptions
+
+    public init(registry: Registry, options: RenderOptions = RenderOptions()) {
+        self.registry = registry
+        self.options = options
+    }
+
+    /// The diagram of a graph at this renderer's options.
+    public func diagram(_ graph: Graph, title: DiagramTitle? = nil,
+                        annotations: DiagramAnnotations = DiagramAnnotations()) -> Diagram {
+        Diagram.build(graph, registry: registry, options: options, title: title, annotations: annotations)
+    }
+
+    /// The DOT text of a graph.
+    public func dot(_ graph: Graph, title: DiagramTitle? = nil,
+                    annotations: DiagramAnnotations = DiagramAnnotations()) -> String {
+        DotWriter().write(diagram(graph, title: title, annotations: annotations))
+    }
+
+    /// The picture of a graph in a format.
+    public func render(_ graph: Graph, format: OutputFormat, title: DiagramTitle? = nil,
+                       annotations: DiagramAnnotations = DiagramAnnotations()) throws -> [UInt8] {
+        try Graphviz.render(dot: dot(graph, title: title, annotations: annotations), format: format)
+    }
+}

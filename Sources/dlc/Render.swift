@@ -1,0 +1,104 @@
+import ArgumentParser
+import DLCCore
+import DLCDriver
+import DLCRender
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension RenderStage: ExpressibleByArgument {}
+extension RankDir: ExpressibleByArgument {}
+
+/// `dlc render FILE.dlg -o OUT.svg`: draw a model through libgraphviz.
+struct Render: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw a model as a diagram (SVG, PNG, PDF, or DOT text) through Graphviz.",
+        discussion: """
+            The format follows the output file's extension. Scopes (blocks, layers with several ops) \
+            are clusters; those nested deeper than --expand are collapsed into one node each (by \
+            default, the deepest level that keeps the diagram under 160 nodes).
+            Exit status: 0 when the diagram is written, 1 when the file has errors, 2 for usage \
+            errors (unknown format, stage or option, unreadable input, unwritable output).
+            """)
+
+    @Argument(help: "The .dlg file to draw.")
+    var file: String
+
+    @Option(name: .shortAndLong, help: "The output file: .svg, .png, .pdf or .dot.")
+    var output: String
+
+    @Option(help: "The model to draw (needed when the file has several).")
+    var model: String?
+
+    @Option(help: "What to draw: \(RenderStage.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var stage: RenderStage = .source
+
+    @Option(help: "Show scopes nested up to this depth; deeper ones become one node each.")
+    var expand: Int?
+
+    @Option(help: "Direction of flow: TB (top to bottom) or LR (left to right).")
+    var rankdir: RankDir = .TB
+
+    @Flag(name: .customLong("no-params"), help: "Hide parameter and constant nodes.")
+    var noParams = false
+
+    @Option(help: "Colour diagnostics: auto, always, never.")
+    var color: ColorMode = .auto
+
+    func validate() throws {
+        guard OutputFormat(path: output) != nil else {
+            let ext = output.split(separator: "/").last.flatMap { $0.contains(".") ? $0.split(separator: ".").last : nil }
+            throw ValidationError("unknown output format \(ext.map { "'.\($0)'" } ?? "(no extension)") in '\(output)'; "
+                + "use .svg, .png, .pdf or .dot")
+        }
+        if let expand, expand < 0 { throw ValidationError("--expand must be 0 or more") }
+        if let reason = Render.unavailable(stage) { throw ValidationError(reason) }
+    }
+
+    /// Why a stage cannot be drawn by this build, if it cannot.
+    static func unavailable(_ stage: RenderStage) -> String? {
+        switch stage {
+        case .source: nil
+        case .train: "stage 'train' needs the training transformation (DLCTraining), which is not built yet"
+        case .fused: "stage 'fused' needs the fusion pass, which is not built yet"
+        case .plan: "stage 'plan' needs the CPU back end, which is not built yet"
+        }
+    }
+
+    func run() throws {
+        let registry = Registry.shared
+        Compiler.installStandardPlugins(into: registry)
+        let format = OutputFormat(path: output)!
+        let source: SourceFile
+        do {
+            source = try SourceLoader.load(path: file)
+        } catch let e as DLCError {
+            FileHandle.standardError.write("error: \(e.message)\n")
+            throw ExitCode(2)
+        }
+        let result = Compiler(registry: registry).compile(source, options: CompileOptions(
+            emit: .shapes, model: model, colors: color.enabled))
+        FileHandle.standardError.write(result.diagnosticsText)
+        if result.status != 0 { throw ExitCode(result.status) }
+        guard let graph = result.graphs.first else {
+            FileHandle.standardError.write("error: \(file) declares no model to draw\n")
+            throw ExitCode(1)
+        }
+        if result.graphs.count > 1 {
+            FileHandle.standardError.write("error: \(file) has \(result.graphs.count) models "
+                + "(\(result.graphs.map(\.name).joined(separator: ", "))); choose one with --model\n")
+            throw ExitCode(2)
+        }
+
+        let options = RenderOptions(stage: stage, expandDepth: expand, rankdir: rankdir, showParams: !noParams)
+        let renderer = Renderer(registry: registry, options: options)
+        let title = DiagramSupport.title(graph, registry: registry)
+        do {
+            let bytes = try renderer.render(graph, format: format, title: title)
+            try AtomicFile.write(bytes, to: output)
+        } catch let e as RenderError {
+            FileHandle.standardError.write("error: \(e.message)\n")
+            throw ExitCode(2)
+        }
+    }
+}
