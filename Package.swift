@@ -20,6 +20,11 @@ let package = Package(
         .target(name: "DLCFrontend", dependencies: [core], swiftSettings: swift5),
         .target(name: "DLCOps", dependencies: [core], swiftSettings: swift5),
         .target(name: "DLCPasses", dependencies: [core], swiftSettings: swift5),
+        // The training step as one graph: loss, penalties, gradients, clipping, optimizer updates.
+        .target(name: "DLCTraining", dependencies: [core, "DLCPasses"], swiftSettings: swift5),
+        // Training runs: data, the training loop on the CPU back end, evaluation.
+        .target(name: "DLCExperiment", dependencies: [core, "DLCTraining", "DLCCPU", "DLCData", "DLCDriver",
+                                                      "DLCFrontend", "DLCReference"], swiftSettings: swift5),
         .target(name: "DLCReference", dependencies: [core], swiftSettings: swift5),
         // The CPU back end: oneDNN as a system library, own kernels in C (optimized even in
         // debug builds), and DLCCPU (plans, memory planner, executor, .dlp files).
@@ -38,10 +43,13 @@ let package = Package(
         // package plugins would otherwise claim the Plugins/ folder.
         .target(name: "DLCResNet", dependencies: [core], path: "Plugins/ResNet", swiftSettings: swift5),
         .executableTarget(name: "dlc", dependencies: [
-            "DLCDriver", "DLCRender", core,
+            "DLCDriver", "DLCExperiment", "DLCRender", core,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5),
         .target(name: "_DLCTestSupport", dependencies: [core, "DLCDriver"], swiftSettings: swift5),
+        .testTarget(name: "DLCTrainingTests", dependencies: [core, "DLCTraining", "DLCPasses", "DLCOps", "DLCReference",
+                                                            "DLCDriver", "DLCExperiment", "_DLCTestSupport"],
+                    swiftSettings: swift5),
         .testTarget(name: "DLCOpsTests", dependencies: [core, "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
         .testTarget(name: "DLCReferenceTests", dependencies: [core, "DLCReference", "DLCOps", "_DLCTestSupport"],
                     exclude: ["fixtures"], swiftSettings: swift5),

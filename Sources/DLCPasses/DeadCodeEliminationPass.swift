@@ -1,6 +1,6 @@
 import DLCCore
 
-/// `dce`: removes nodes whose results reach no output and no loss. Inputs and parameters
+/// `dce`: removes nodes whose results reach no output, no loss and no state update. Inputs and parameters
 /// stay (they are the model's interface and its state) even when unused; random ops are
 /// removed like any other unused op. Values are renumbered densely, keeping their order.
 public struct DeadCodeEliminationPass: Pass {
@@ -8,7 +8,7 @@ public struct DeadCodeEliminationPass: Pass {
     public init() {}
 
     public func run(on graph: Graph, context: PassContext) {
-        var live = Set<ValueID>((graph.outputs + graph.losses).map(\.value))
+        var live = Set<ValueID>((graph.outputs + graph.losses + graph.updates).map(\.value))
         var keep = [Bool](repeating: false, count: graph.nodes.count)
         for node in graph.nodes.reversed() {
             if node.op == "input" || node.op == "param" || node.outputs.contains(where: live.contains) {
@@ -38,5 +38,6 @@ public struct DeadCodeEliminationPass: Pass {
         graph.replaceContents(values: values, nodes: nodes)
         graph.outputs = graph.outputs.map { NamedValue(name: $0.name, value: newID[$0.value]!, location: $0.location) }
         graph.losses = graph.losses.map { NamedValue(name: $0.name, value: newID[$0.value]!, location: $0.location) }
+        graph.updates = graph.updates.map { NamedValue(name: $0.name, value: newID[$0.value]!, location: $0.location) }
     }
 }

@@ -52,6 +52,7 @@ public final class ReferenceKernels {
         registerNormalizationKernels(k)
         registerLossKernels(k)
         registerRandomKernels(k)
+        registerBackwardKernels(k)
         return k
     }()
 

@@ -1,0 +1,55 @@
+import ArgumentParser
+import DLCCore
+import DLCDriver
+import DLCExperiment
+
+/// `dlc train FILE.dlg`: train a model on its train section's data and report accuracy.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model of a .dlg file on the data of its train section.",
+        discussion: "Exit status: 0 when training finishes, 1 for errors in the file or the data, 2 for usage errors.")
+
+    @Argument(help: "The .dlg file.")
+    var file: String
+
+    @Option(help: "The model to train (when the file has several).")
+    var model: String?
+
+    @Option(help: "Override the number of epochs.")
+    var epochs: Int?
+
+    @Option(help: "Override the batch size.")
+    var batch: Int?
+
+    @Option(help: "Override the seed of initialization, shuffling and dropout.")
+    var seed: Int?
+
+    func validate() throws {
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+    }
+
+    func run() throws {
+        let registry = Registry.shared
+        Compiler.installStandardPlugins(into: registry)
+        let source: SourceFile
+        do {
+            source = try SourceLoader.load(path: file)
+        } catch let e as DLCError {
+            FileHandle.standardError.write("error: \(e.message)\n")
+            throw ExitCode(2)
+        }
+        do {
+            _ = try Trainer(registry: registry).train(source, model: model,
+                                                      overrides: TrainOverrides(epochs: epochs, batch: batch, seed: seed)) {
+                FileHandle.standardOutput.write($0 + "\n")
+            }
+        } catch let e as CompileFailure {
+            FileHandle.standardError.write(e.text)
+            throw ExitCode(1)
+        } catch let e as DLCError {
+            FileHandle.standardError.write("error: \(e.message)\n")
+            throw ExitCode(1)
+        }
+    }
+}
