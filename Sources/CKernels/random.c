@@ -30,6 +30,7 @@ int dlc_random(int dtype, int kind, uint64_t key, int64_t n, double p0, double p
                   v = unit(key, i) < p ? 1.0 : 0.0; break; }
         case 3: { double xv = f ? ((const float *)x)[i] : ((const double *)x)[i];
                   v = unit(key, i) < p0 ? 0.0 : xv / (1.0 - p0); break; }
+        case 4: v = unit(key, i) < p0 ? 0.0 : 1.0 / (1.0 - p0); break;
         default: return -1;
         }
         if (f) ((float *)y)[i] = (float)v; else ((double *)y)[i] = v;

@@ -91,4 +91,11 @@ final class OpParityTests: XCTestCase {
         check("input x: f32[N, 2, 7, 7]", "output y = avgpool2d(x, kernel: 2)")
         check("input x: f32[N, 2, 7, 7]", "output y = maxpool2d(x, kernel: 2, ceil_mode: true)")
     }
+
+    func testBackwardOps() {
+        check("input x: f32[N, 5]\n input g: f32[N, 5]", "output y = gelu_backward(x, g)")
+        check("input x: f32[N, 5]\n input g: f32[N, 5]", "output y = gelu_backward(x, g, approximate: true)")
+        check("input x: f32[10, 4]\n input i: i32[N]\n input u: f32[N, 4]", "output y = scatter_add(x, i, u, axis: 0)")
+        check("input x: f32[N, 5]", "output y = dropout_mask(x, rate: 0.3)")
+    }
 }

@@ -71,13 +71,21 @@ int dlc_penalty(int dtype, int op, int64_t n, const void *x, void *y);
 // random.c --------------------------------------------------------------------------------
 /// Counter-based random numbers: element i of a stream depends only on (key, i), so results
 /// do not depend on threading or chunking. kind: 0 uniform(p0, p1), 1 normal(p0, p1),
-/// 2 bernoulli(p = x), 3 dropout(x, rate = p0).
+/// 2 bernoulli(p = x), 3 dropout(x, rate = p0),
+/// 4 dropout mask (1/(1 - p0) kept, 0 dropped; x unused).
 int dlc_random(int dtype, int kind, uint64_t key, int64_t n, double p0, double p1, const void *x, void *y);
 
 // gemm.c ----------------------------------------------------------------------------------
 /// C[m, n] = op(A)[m, k] · op(B)[k, n] in f64, row-major with leading dimensions lda, ldb, ldc.
 void dlc_dgemm(int transA, int transB, int64_t m, int64_t n, int64_t k, const double *a, int64_t lda,
                const double *b, int64_t ldb, double *c, int64_t ldc);
+// backward.c ------------------------------------------------------------------------------
+/// y = g · gelu'(x) over n elements (approximate: the tanh form).
+int dlc_gelu_backward(int dtype, int approximate, int64_t n, const void *x, const void *g, void *y);
+/// y = x, then y[o, idx[j], i] += u[o, j, i] for x [outer, axisLen, inner], u [outer, nIdx, inner].
+/// Returns -1 for an index out of range.
+int dlc_scatter_add(int dtype, int64_t outer, int64_t axisLen, int64_t inner, const void *x, int idxType, int64_t nIdx,
+                    const void *idx, const void *u, void *y);
 /// Global average pooling: y[i] = mean of x[i·s … i·s + s).
 int dlc_mean_rows(int dtype, int64_t rows, int64_t s, const void *x, void *y);
 #endif

@@ -92,6 +92,12 @@ extension Executor {
             let key = randomKey, salt = UInt64(index) &* 0xA076_1D64_78BD_642F
             let (t, kind, n, p0, p1, src, out) = (i32(0), i32(1), i64(2), f[0], f[1], x.first, y[0])
             return { dlc_random(t, kind, key.pointee ^ salt, n, p0, p1, src, out) }
+        case .geluBackward:
+            let (t, ap, n, out) = (i32(0), i32(1), i64(2), y[0])
+            return { dlc_gelu_backward(t, ap, n, x[0], x[1], out) }
+        case .scatterAdd:
+            let (t, o, len, inner, it, n, out) = (i32(0), i64(1), i64(2), i64(3), i32(4), i64(5), y[0])
+            return { dlc_scatter_add(t, o, len, inner, x[0], it, n, x[1], x[2], out) }
         case .matmul:
             return bindMatMul(a, x, y)
         case .convolution, .deconvolution, .pooling:

@@ -9,7 +9,9 @@
 //   crossEntropy: ints [dtype, labelDtype, N, C]
 //   pairLoss:     ints [dtype, opCode, count, rows]
 //   penalty:      ints [dtype, opCode, count]
-//   random:       ints [dtype, kind, count], floats [p0, p1]; kind 0 uniform, 1 normal, 2 bernoulli, 3 dropout
+//   random:       ints [dtype, kind, count], floats [p0, p1]; kind 0 uniform, 1 normal, 2 bernoulli, 3 dropout, 4 dropout mask
+//   geluBackward: ints [dtype, approximate, count]
+//   scatterAdd:   ints [dtype, outer, axisLen, inner, indexDtype, indexCount]
 import DLCCore
 
 let reductionCodes: [String: Int] = ["sum": 0, "mean": 1, "max": 2, "min": 3, "prod": 4]
@@ -97,6 +99,23 @@ extension Lowerer {
             let x = node.inputs[0]
             try require(node, x, floats)
             try emit(.random, node, ints: [dtype(x).code, 3, try shape(x).reduce(1, *)], floats: [try node.double("rate"), 0])
+        case "dropout_mask":
+            let x = node.inputs[0], n = try shape(x).reduce(1, *)
+            try require(node, x, floats)
+            if training {
+                try emit(.random, node, inputs: [], ints: [dtype(x).code, 4, n], floats: [try node.double("rate"), 0])
+            } else {
+                try emit(.fill, node, inputs: [], ints: [dtype(x).code, n], floats: [1])
+            }
+        case "gelu_backward":
+            let x = node.inputs[0]
+            try require(node, x, floats)
+            try emit(.geluBackward, node, ints: [dtype(x).code, node.bool("approximate") ? 1 : 0, try shape(x).reduce(1, *)])
+        case "scatter_add":
+            let x = node.inputs[0], idx = node.inputs[1], xs = try shape(x), axis = try node.axis("axis", rank: xs.count)
+            try require(node, x, floats)
+            try require(node, idx, [.i32, .i64])
+            try emit(.scatterAdd, node, ints: [dtype(x).code] + split3(xs, axis) + [dtype(idx).code, try shape(idx).reduce(1, *)])
         default:
             return false
         }

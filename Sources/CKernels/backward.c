@@ -1,0 +1,45 @@
+// Backward kernels that autodiff emits and oneDNN does not cover: gelu's derivative and
+// scatter_add (the gradient of gather), which copies x and accumulates update rows.
+#include "CKernels.h"
+#include <math.h>
+#include <string.h>
+
+static double gelu_grad(double x, int approximate) {
+    if (approximate) {
+        const double c = 0.7978845608028654, k = 0.044715;
+        double t = tanh(c * (x + k * x * x * x));
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * k * x * x);
+    }
+    return 0.5 * (1 + erf(x / sqrt(2.0))) + x * exp(-0.5 * x * x) / sqrt(2 * M_PI);
+}
+
+int dlc_gelu_backward(int dtype, int approximate, int64_t n, const void *x, const void *g, void *y) {
+    if (dtype == DLC_F32) {
+        for (int64_t i = 0; i < n; i++)
+            ((float *)y)[i] = (float)(((const float *)g)[i] * gelu_grad(((const float *)x)[i], approximate));
+    } else if (dtype == DLC_F64) {
+        for (int64_t i = 0; i < n; i++)
+            ((double *)y)[i] = ((const double *)g)[i] * gelu_grad(((const double *)x)[i], approximate);
+    } else return -1;
+    return 0;
+}
+
+int dlc_scatter_add(int dtype, int64_t outer, int64_t axisLen, int64_t inner, const void *x, int idxType, int64_t nIdx,
+                    const void *idx, const void *u, void *y) {
+    if (dtype != DLC_F32 && dtype != DLC_F64) return -1;
+    size_t elem = dtype == DLC_F32 ? 4 : 8;
+    for (int64_t j = 0; j < nIdx; j++) {
+        int64_t k = idxType == DLC_I32 ? ((const int32_t *)idx)[j] : ((const int64_t *)idx)[j];
+        if (k < -axisLen || k >= axisLen) return -1;
+    }
+    if (x != y) memmove(y, x, (size_t)(outer * axisLen * inner) * elem);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < nIdx; j++) {
+            int64_t k = idxType == DLC_I32 ? ((const int32_t *)idx)[j] : ((const int64_t *)idx)[j];
+            if (k < 0) k += axisLen;
+            int64_t d = (o * axisLen + k) * inner, s = (o * nIdx + j) * inner;
+            if (dtype == DLC_F32) for (int64_t i = 0; i < inner; i++) ((float *)y)[d + i] += ((const float *)u)[s + i];
+            else for (int64_t i = 0; i < inner; i++) ((double *)y)[d + i] += ((const double *)u)[s + i];
+        }
+    return 0;
+}
