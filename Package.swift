@@ -37,7 +37,8 @@ let package = Package(
         // Diagrams: Graphviz (libgvc, libcgraph) as a system library, drawn in-process.
         .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc", providers: [.apt(["libgraphviz-dev"])]),
         .target(name: "DLCRender", dependencies: [core, "CGraphviz"], swiftSettings: swift5),
-        .target(name: "DLCDriver", dependencies: [core, "DLCFrontend", "DLCOps", "DLCPasses", "DLCResNet", "DLCRender"],
+        .target(name: "DLCDriver", dependencies: [core, "DLCFrontend", "DLCOps", "DLCPasses", "DLCResNet", "DLCTraining",
+                                                  "DLCData", "DLCCPU", "DLCRender"],
                 swiftSettings: swift5),
         // Layer plugins: they see only the plugin API (DLCCore). `path:` because SwiftPM's own
         // package plugins would otherwise claim the Plugins/ folder.

@@ -1,4 +1,6 @@
 import DLCCore
+import DLCCPU
+import DLCTraining
 import DLCFrontend
 import DLCOps
 import DLCPasses
@@ -17,6 +19,10 @@ public enum EmitKind: String, CaseIterable, Sendable {
     case shapes
     /// The diagram of each model in Graphviz's DOT language (what `dlc render` draws).
     case dot
+    /// The training step as one graph: forward, loss, backward, optimizer updates.
+    case train
+    /// The execution plan: steps, buffers, arena offsets (`--batch`, `--train`).
+    case plan
 }
 
 /// Options of one compilation.
@@ -28,12 +34,19 @@ public struct CompileOptions: Sendable {
     public var model: String?
     /// Colour diagnostics (on a terminal).
     public var colors = false
+    /// The batch size (every symbolic dimension) of `--emit=plan`.
+    public var batch = 1
+    /// `--emit=plan` of the training step instead of inference.
+    public var trainingPlan = false
 
-    public init(emit: EmitKind = .summary, printAfter: [String] = [], model: String? = nil, colors: Bool = false) {
+    public init(emit: EmitKind = .summary, printAfter: [String] = [], model: String? = nil, colors: Bool = false,
+                batch: Int = 1, trainingPlan: Bool = false) {
         self.emit = emit
         self.printAfter = printAfter
         self.model = model
         self.colors = colors
+        self.batch = batch
+        self.trainingPlan = trainingPlan
     }
 }
 
@@ -126,6 +139,9 @@ public struct Compiler {
             case .ir: out += graphs.map { GraphPrinter().print($0) }.joined(separator: "\n")
             case .shapes: out += graphs.map { ShapeTable(graph: $0).render() }.joined(separator: "\n")
             case .dot: out += graphs.map { DiagramSupport.dot($0, registry: registry) }.joined(separator: "\n")
+            case .train, .plan:
+                out += graphs.compactMap { lowered($0, sections: elaboration.trainSections, options: options, diagnostics: diags) }
+                    .joined(separator: "\n")
             case .ast: break
             }
         }
@@ -133,5 +149,29 @@ public struct Compiler {
         let text = DiagnosticFormatter(colors: options.colors).format(sorted, dropped: diags.droppedErrors)
         return CompileResult(output: out, diagnosticsText: text, diagnostics: sorted, graphs: graphs,
                              trainSections: elaboration.trainSections, status: diags.hasErrors ? 1 : 0)
+    }
+
+    /// `--emit=train` and `--emit=plan`: the training step's graph, or a plan of the model
+    /// (or of its training step) for the batch size asked for.
+    func lowered(_ graph: Graph, sections: [TrainSection], options: CompileOptions, diagnostics: DiagnosticEngine) -> String? {
+        do {
+            if options.emit == .train || options.trainingPlan {
+                let config = sections.first { $0.model == graph.name }.map(TrainConfig.init) ?? TrainConfig()
+                _ = try TrainingGraph.build(graph, options: config.training, registry: registry)
+                VerifyPass().run(on: graph, context: PassContext(registry: registry, diagnostics: diagnostics))
+                if options.emit == .train { return GraphPrinter().print(graph) }
+            }
+            var bindings: [String: Int] = [:]
+            for node in graph.inputNodes {
+                for case .symbol(let s) in graph[node.outputs[0]].type.shape { bindings[s] = options.batch }
+            }
+            let plan = try ExecutionPlan.build(graph, bindings: bindings, registry: registry, training: options.trainingPlan)
+            return PlanPrinter().print(plan)
+        } catch let e as DLCError {
+            diagnostics.error(e.message, at: graph.location)
+        } catch {
+            diagnostics.error("\(error)", at: graph.location)
+        }
+        return nil
     }
 }

@@ -101,7 +101,8 @@ public struct TrainConfig {
         }
     }
 
-    static func number(_ v: TrainValue?) -> Double? {
+    /// A numeric setting value (integers widen).
+    public static func number(_ v: TrainValue?) -> Double? {
         if case .value(let s)? = v { return s.doubleValue }
         return nil
     }

@@ -1,3 +1,4 @@
+import DLCDriver
 import Foundation
 
 /// The learning rate of each step, from the train section's `lr_schedule` (computed on the

@@ -25,10 +25,17 @@ struct Compile: ParsableCommand {
     @Option(help: "Compile only this model of the file.")
     var model: String?
 
+    @Option(help: "The batch size for --emit=plan (every symbolic dimension takes it).")
+    var batch: Int = 1
+
+    @Flag(name: .customLong("train"), help: "With --emit=plan: the plan of the training step.")
+    var trainingPlan = false
+
     @Option(help: "Colour diagnostics: auto, always, never.")
     var color: ColorMode = .auto
 
     func validate() throws {
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         let registry = Registry.shared
         Compiler.installStandardPlugins(into: registry)
         for pass in printAfter where registry.passes[pass] == nil {
@@ -48,7 +55,7 @@ struct Compile: ParsableCommand {
             throw ExitCode(2)
         }
         let result = Compiler(registry: registry).compile(source, options: CompileOptions(
-            emit: emit, printAfter: printAfter, model: model, colors: color.enabled))
+            emit: emit, printAfter: printAfter, model: model, colors: color.enabled, batch: batch, trainingPlan: trainingPlan))
         FileHandle.standardOutput.write(result.output)
         FileHandle.standardError.write(result.diagnosticsText)
         if result.status != 0 { throw ExitCode(result.status) }

@@ -18,6 +18,7 @@ public struct GraphPrinter {
         }
         for o in g.outputs { out += "  output \(o.name) = \(o.value)\n" }
         for l in g.losses { out += "  loss \(l.name) = \(l.value)\n" }
+        for u in g.updates { out += "  update \(u.name) = \(u.value)\n" }
         out += "}\n"
         return out
     }
