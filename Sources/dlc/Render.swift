@@ -61,7 +61,7 @@ struct Render: ParsableCommand {
         case .source: nil
         case .train: "stage 'train' needs the training transformation (DLCTraining), which is not built yet"
         case .fused: "stage 'fused' needs the fusion pass, which is not built yet"
-        case .plan: "stage 'plan' needs the CPU back end, which is not built yet"
+        case .plan: "stage 'plan' needs the CPU back end's execution plans, which dlc does not build yet"
         }
     }
 
