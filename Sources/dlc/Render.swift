@@ -58,8 +58,7 @@ struct Render: ParsableCommand {
     /// Why a stage cannot be drawn by this build, if it cannot.
     static func unavailable(_ stage: RenderStage) -> String? {
         switch stage {
-        case .source: nil
-        case .train: "stage 'train' needs the training transformation (DLCTraining), which is not built yet"
+        case .source, .train: nil
         case .fused: "stage 'fused' needs the fusion pass, which is not built yet"
         case .plan: "stage 'plan' needs the CPU back end's execution plans, which dlc does not build yet"
         }
@@ -92,9 +91,20 @@ struct Render: ParsableCommand {
 
         let options = RenderOptions(stage: stage, expandDepth: expand, rankdir: rankdir, showParams: !noParams)
         let renderer = Renderer(registry: registry, options: options)
-        let title = DiagramSupport.title(graph, registry: registry)
+        // The title's figures are the model's (forward) ones, taken before any transformation.
+        var title = DiagramSupport.title(graph, registry: registry)
+        var annotations = DiagramAnnotations()
+        if stage == .train {
+            do {
+                annotations = try DiagramSupport.trainingStep(graph, sections: result.trainSections, registry: registry)
+                title.note = "training step (gradients dashed red)"
+            } catch let e as DLCError {
+                FileHandle.standardError.write("error: \(e.message)\n")
+                throw ExitCode(1)
+            }
+        }
         do {
-            let bytes = try renderer.render(graph, format: format, title: title)
+            let bytes = try renderer.render(graph, format: format, title: title, annotations: annotations)
             try AtomicFile.write(bytes, to: output)
         } catch let e as RenderError {
             FileHandle.standardError.write("error: \(e.message)\n")

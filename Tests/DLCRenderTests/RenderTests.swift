@@ -277,3 +277,44 @@ final class RenderCommandTests: XCTestCase {
         XCTAssertTrue(o.stdout.hasPrefix("digraph "), o.stdout)
     }
 }
+
+final class TrainStageTests: XCTestCase {
+    /// The training step of LeNet-5: backward values drawn dashed red, the loss marked, one
+    /// update node per optimizer state write, and Graphviz draws every node.
+    func testLeNet5TrainingStep() throws {
+        let r = try TestCompiler.compile(file: Repository.root.appendingPathComponent("models/lenet5.dlg"),
+                                         options: CompileOptions(emit: .shapes))
+        let g = try XCTUnwrap(r.graphs.first)
+        let forward = g.nodes.count
+        let annotations = try DiagramSupport.trainingStep(g, sections: r.trainSections, registry: TestCompiler.registry)
+        XCTAssertEqual(annotations.forwardNodeCount, forward)
+        XCTAssertFalse(g.updates.isEmpty)
+        let d = renderer(RenderOptions(stage: .train)).diagram(g, annotations: annotations)
+        XCTAssertTrue(d.edges.contains { $0.isGradient })
+        XCTAssertTrue(d.nodes.contains { $0.kind == .loss && $0.isTrainedLoss })
+        XCTAssertEqual(d.nodes.filter { $0.kind == .update }.count, g.updates.count)
+        XCTAssertTrue(d.nodes.contains { $0.isTraining })
+        let dot = DotWriter().write(d)
+        XCTAssertTrue(dot.contains("style=dashed"))
+        XCTAssertTrue(dot.contains("peripheries=2"))
+        let svg = try Graphviz.render(dot: dot, format: .svg)
+        let parser = XMLParser(data: Data(svg))
+        let counter = GraphvizOutputTests.SVGCounter()
+        parser.delegate = counter
+        XCTAssertTrue(parser.parse())
+        XCTAssertEqual(counter.nodes, d.nodeCount)
+    }
+
+    func testTrainCommand() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("dlc-train-\(UUID().uuidString).svg").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let o = try DLCProcess.run(["render", "models/mlp.dlg", "--stage=train", "-o", out])
+        XCTAssertEqual(o.status, 0, o.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out))
+        let bad = try DLCProcess.run(["render", "Tests/DLCDriverTests/Golden/gan-two-models.dlg", "--model", "Generator",
+                                      "--stage=train", "-o", out + ".svg"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("declares no loss"), bad.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".svg"))
+    }
+}
