@@ -43,3 +43,51 @@ int dlc_scatter_add(int dtype, int64_t outer, int64_t axisLen, int64_t inner, co
         }
     return 0;
 }
+
+#define POOL_BACKWARD(T)                                                                                       \
+    do {                                                                                                       \
+        const T *xv = (const T *)x, *gv = (const T *)g;                                                       \
+        T *out = (T *)y;                                                                                       \
+        memset(out, 0, (size_t)(planes * h * w) * sizeof(T));                                                  \
+        for (int64_t p = 0; p < planes; p++) {                                                                 \
+            const T *xp = xv + p * h * w;                                                                      \
+            T *op = out + p * h * w;                                                                           \
+            for (int64_t oy = 0; oy < oh; oy++)                                                                \
+                for (int64_t ox = 0; ox < ow; ox++) {                                                          \
+                    T gi = gv[(p * oh + oy) * ow + ox];                                                        \
+                    int64_t y0 = oy * sh - padTop, x0 = ox * sw - padLeft;                                     \
+                    int64_t y1 = y0 + kh < h + padTop ? y0 + kh : h + padTop;                                  \
+                    int64_t x1 = x0 + kw < w + padLeft ? x0 + kw : w + padLeft;                                \
+                    int64_t poolSize = (y1 - y0) * (x1 - x0);                                                  \
+                    if (y0 < 0) y0 = 0;                                                                        \
+                    if (x0 < 0) x0 = 0;                                                                        \
+                    if (y1 > h) y1 = h;                                                                        \
+                    if (x1 > w) x1 = w;                                                                        \
+                    if (isMax) {                                                                               \
+                        int64_t best = -1;                                                                     \
+                        for (int64_t iy = y0; iy < y1; iy++)                                                   \
+                            for (int64_t ix = x0; ix < x1; ix++) {                                             \
+                                int64_t i = iy * w + ix;                                                       \
+                                if (best < 0) { best = i; continue; }                                          \
+                                if (isnan(xp[best])) continue;                                                 \
+                                if (isnan(xp[i]) || xp[i] > xp[best]) best = i;                                \
+                            }                                                                                  \
+                        if (best < 0) return -1;                                                               \
+                        op[best] += gi;                                                                        \
+                    } else {                                                                                   \
+                        T v = (T)((double)gi / (double)poolSize);                                              \
+                        for (int64_t iy = y0; iy < y1; iy++)                                                   \
+                            for (int64_t ix = x0; ix < x1; ix++) op[iy * w + ix] += v;                         \
+                    }                                                                                          \
+                }                                                                                              \
+        }                                                                                                      \
+    } while (0)
+
+int dlc_pool_backward(int dtype, int isMax, int64_t planes, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                      int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t padTop, int64_t padLeft,
+                      const void *x, const void *g, void *y) {
+    if (dtype == DLC_F32) POOL_BACKWARD(float);
+    else if (dtype == DLC_F64) POOL_BACKWARD(double);
+    else return -1;
+    return 0;
+}

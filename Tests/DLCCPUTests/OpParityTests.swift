@@ -97,5 +97,31 @@ final class OpParityTests: XCTestCase {
         check("input x: f32[N, 5]\n input g: f32[N, 5]", "output y = gelu_backward(x, g, approximate: true)")
         check("input x: f32[10, 4]\n input i: i32[N]\n input u: f32[N, 4]", "output y = scatter_add(x, i, u, axis: 0)")
         check("input x: f32[N, 5]", "output y = dropout_mask(x, rate: 0.3)")
+        // convolution_backward_weight: plain, strided with asymmetric padding, dilated, grouped,
+        // and a stride that leaves input pixels unused.
+        check("input x: f32[N, 3, 8, 8]\n input g: f32[N, 4, 8, 8]",
+              "output y = convolution_backward_weight(x, g, kernel: 3, padding: [1, 1, 1, 1])", tolerance: 1e-5)
+        check("input x: f32[N, 4, 7, 7]\n input g: f32[N, 6, 4, 4]",
+              "output y = convolution_backward_weight(x, g, kernel: 3, stride: 2, padding: [1, 1, 0, 2], groups: 2)", tolerance: 1e-5)
+        check("input x: f32[N, 2, 6, 6]\n input g: f32[N, 3, 5, 4]",
+              "output y = convolution_backward_weight(x, g, kernel: [3, 3], dilation: 2, padding: [1, 2, 2, 0])", tolerance: 1e-5)
+        check("input x: f32[N, 1, 9, 9]\n input g: f32[N, 2, 4, 4]",
+              "output y = convolution_backward_weight(x, g, kernel: [2, 3], stride: 2)", tolerance: 1e-5)
+        // Pooling backward: overlapping windows, padding, ceil_mode, and both element types.
+        for op in ["maxpool2d", "avgpool2d"] {
+            check("input x: f32[N, 2, 8, 8]\n input g: f32[N, 2, 4, 4]", "output y = \(op)_backward(x, g, kernel: 2)")
+            check("input x: f32[N, 2, 7, 7]\n input g: f32[N, 2, 4, 4]",
+                  "output y = \(op)_backward(x, g, kernel: 3, stride: 2, padding: 1)")
+            check("input x: f32[N, 2, 7, 7]\n input g: f32[N, 2, 4, 4]",
+                  "output y = \(op)_backward(x, g, kernel: 2, ceil_mode: true)")
+            check("input x: f64[N, 3, 6, 5]\n input g: f64[N, 3, 2, 2]",
+                  "output y = \(op)_backward(x, g, kernel: [3, 2], stride: [2, 3])")
+        }
+        // Ties: every window of a rounded input holds equal values; the first maximum (row-major)
+        // takes the whole cotangent, as in the reference.
+        check("input x: f32[N, 2, 8, 8]\n input g: f32[N, 2, 4, 4]",
+              "output y = maxpool2d_backward(floor(x), g, kernel: 2)")
+        check("input x: f32[N, 2, 8, 8]\n input g: f32[N, 2, 8, 8]",
+              "output y = maxpool2d_backward(floor(x * 0.0), g, kernel: 3, stride: 1, padding: 1)")
     }
 }

@@ -86,6 +86,15 @@ int dlc_gelu_backward(int dtype, int approximate, int64_t n, const void *x, cons
 /// Returns -1 for an index out of range.
 int dlc_scatter_add(int dtype, int64_t outer, int64_t axisLen, int64_t inner, const void *x, int idxType, int64_t nIdx,
                     const void *idx, const void *u, void *y);
+/// Gradient of maxpool2d (isMax) or avgpool2d with respect to x [N·C planes of h×w], from g
+/// [planes, oh, ow]: windows start at (y·sh − padTop, x·sw − padLeft) and are clipped to the
+/// input (PyTorch's rules, as the reference). Max routes each g to the first maximum of its
+/// window in row-major order (a NaN wins); avg adds g / (window size clipped to h + padTop,
+/// w + padLeft) to every input element of the window. Returns -1 for a max window that lies
+/// entirely in the padding, or an unsupported dtype.
+int dlc_pool_backward(int dtype, int isMax, int64_t planes, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                      int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t padTop, int64_t padLeft,
+                      const void *x, const void *g, void *y);
 /// Global average pooling: y[i] = mean of x[i·s … i·s + s).
 int dlc_mean_rows(int dtype, int64_t rows, int64_t s, const void *x, void *y);
 #endif

@@ -152,6 +152,7 @@ public final class Executor {
         switch (s.kernel, status) {
         case (.crossEntropy, _): why = "a class label is out of range 0..<\(s.ints[3])"
         case (.gather, _), (.scatterAdd, _): why = "an index is out of range for an axis of size \(s.ints[2])"
+        case (.poolingBackward, _): why = "a pooling window lies entirely in the padding"
         case (_, -2): why = "oneDNN failed to execute the primitive"
         default: why = "the kernel does not support this case"
         }

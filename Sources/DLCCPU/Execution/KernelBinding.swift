@@ -19,6 +19,9 @@ extension Executor {
                                              y: pointer(s.outputs[0]))
         case .pooling:
             return try context().pooling(s.ints, x: pointer(s.inputs[0]), y: pointer(s.outputs[0]))
+        case .convolutionBackwardWeight:
+            return try context().convolutionBackwardWeight(s.ints, x: pointer(s.inputs[0]), dy: pointer(s.inputs[1]),
+                                                           dw: pointer(s.outputs[0]))
         default:
             return nil
         }
@@ -98,9 +101,14 @@ extension Executor {
         case .scatterAdd:
             let (t, o, len, inner, it, n, out) = (i32(0), i64(1), i64(2), i64(3), i32(4), i64(5), y[0])
             return { dlc_scatter_add(t, o, len, inner, x[0], it, n, x[1], x[2], out) }
+        case .poolingBackward:
+            let (mx, planes, h, w, kh, kw, oh, ow, sh, sw, pt, pl) =
+                (i32(0), i64(1) * i64(2), i64(3), i64(4), i64(5), i64(6), i64(7), i64(8), i64(9), i64(10), i64(11), i64(12))
+            let (t, out) = (i32(13), y[0])
+            return { dlc_pool_backward(t, mx, planes, h, w, kh, kw, oh, ow, sh, sw, pt, pl, x[0], x[1], out) }
         case .matmul:
             return bindMatMul(a, x, y)
-        case .convolution, .deconvolution, .pooling:
+        case .convolution, .deconvolution, .pooling, .convolutionBackwardWeight:
             throw DLCError("internal error: \(s.kernel.rawValue) is bound through oneDNN")
         }
     }

@@ -50,13 +50,14 @@ final class DNNLContext {
 
     /// Creates a primitive from an op descriptor with a user-managed scratchpad; returns it and
     /// its scratchpad size in bytes.
-    func primitive(_ opDesc: UnsafeRawPointer, what: String) throws -> (dnnl_primitive_t?, Int, dnnl_primitive_desc_t?) {
+    func primitive(_ opDesc: UnsafeRawPointer, what: String,
+                   hint: dnnl_primitive_desc_t? = nil) throws -> (dnnl_primitive_t?, Int, dnnl_primitive_desc_t?) {
         var attr: dnnl_primitive_attr_t?
         try check(dnnl_primitive_attr_create(&attr), "creating attributes")
         defer { dnnl_primitive_attr_destroy(attr) }
         try check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "setting the scratchpad mode")
         var pd: dnnl_primitive_desc_t?
-        try check(dnnl_primitive_desc_create(&pd, opDesc.assumingMemoryBound(to: Int8.self), attr, engine, nil), "creating \(what)")
+        try check(dnnl_primitive_desc_create(&pd, opDesc.assumingMemoryBound(to: Int8.self), attr, engine, hint), "creating \(what)")
         var p: dnnl_primitive_t?
         try check(dnnl_primitive_create(&p, pd), "creating \(what)")
         primitives.append(p)
@@ -127,6 +128,39 @@ extension DNNLContext {
         let made = try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: "a pooling") }
         let args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: try memory(src, x)),
                     dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: try memory(dst, y))]
+        let sd = dnnl_primitive_desc_query_md(made.2, dnnl_query_scratchpad_md, 0)!.pointee
+        return DNNLCall(primitive: made.0, args: args, scratchBytes: made.1, scratchDesc: sd)
+    }
+
+    /// The gradient of a convolution with respect to its weight (no bias gradient): oneDNN's
+    /// backward-weights primitive, created with a forward-training descriptor as its hint.
+    func convolutionBackwardWeight(_ a: [Int], x: UnsafeMutableRawPointer, dy: UnsafeMutableRawPointer,
+                                   dw: UnsafeMutableRawPointer) throws -> DNNLCall {
+        let (n, c, h, wd, oc, kh, kw, oh, ow) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
+        let strides = [Int64(a[9]), Int64(a[10])], dil = [Int64(a[11] - 1), Int64(a[12] - 1)]
+        let padL = [Int64(a[13]), Int64(a[15])], padR = [Int64(a[14]), Int64(a[16])]
+        let g = a[17]
+        var src = try desc([n, c, h, wd], dnnl_nchw), dst = try desc([n, oc, oh, ow], dnnl_nchw)
+        var wdesc = g == 1 ? try desc([oc, c, kh, kw], dnnl_oihw) : try desc([g, oc / g, c / g, kh, kw], dnnl_goihw)
+        let what = "a convolution's weight gradient"
+        var fd = dnnl_convolution_desc_t()
+        try check(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src,
+                                                            &wdesc, nil, &dst, strides, dil, padL, padR),
+                  "describing \(what)")
+        var hint: dnnl_primitive_desc_t?
+        try withUnsafePointer(to: &fd) {
+            try check(dnnl_primitive_desc_create(&hint, UnsafeRawPointer($0).assumingMemoryBound(to: Int8.self), nil, engine, nil),
+                      "creating \(what) (forward hint)")
+        }
+        defer { dnnl_primitive_desc_destroy(hint) }
+        var bd = dnnl_convolution_desc_t()
+        try check(dnnl_dilated_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct, &src, &wdesc, nil, &dst,
+                                                                     strides, dil, padL, padR),
+                  "describing \(what)")
+        let made = try withUnsafePointer(to: &bd) { try primitive(UnsafeRawPointer($0), what: what, hint: hint) }
+        let args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: try memory(src, x)),
+                    dnnl_exec_arg_t(arg: DNNL_ARG_DIFF_DST, memory: try memory(dst, dy)),
+                    dnnl_exec_arg_t(arg: DNNL_ARG_DIFF_WEIGHTS, memory: try memory(wdesc, dw))]
         let sd = dnnl_primitive_desc_query_md(made.2, dnnl_query_scratchpad_md, 0)!.pointee
         return DNNLCall(primitive: made.0, args: args, scratchBytes: made.1, scratchDesc: sd)
     }

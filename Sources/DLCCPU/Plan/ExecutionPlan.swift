@@ -35,8 +35,8 @@ public enum KernelKind: String, Sendable, CaseIterable {
     case fill, unary, binary, select, cast, copy, gather, oneHot
     case reduce, argReduce, softmax, layerNorm, batchNorm, lrn, meanRows
     case crossEntropy, pairLoss, penalty, random
-    case geluBackward, scatterAdd
-    case matmul, convolution, deconvolution, pooling
+    case geluBackward, scatterAdd, poolingBackward
+    case matmul, convolution, deconvolution, pooling, convolutionBackwardWeight
 }
 
 /// One kernel call with all of its arguments computed.

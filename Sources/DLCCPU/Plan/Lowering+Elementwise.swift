@@ -39,6 +39,8 @@ extension Lowerer {
             case "matmul": try lowerMatMul(node)
             case "convolution", "conv_transpose": try lowerConvolution(node)
             case "maxpool2d", "avgpool2d": try lowerPooling(node)
+            case "convolution_backward_weight": try lowerConvolutionBackwardWeight(node)
+            case "maxpool2d_backward", "avgpool2d_backward": try lowerPoolingBackward(node)
             default:
                 if try lowerMovement(node) || lowerReduction(node) || lowerLossOrRandom(node) { return }
                 throw node.fail("the CPU back end has no kernel for this op")

@@ -5,6 +5,10 @@
 //   deconvolution: the same fields for conv_transpose (weight [C, OC/groups, KH, KW])
 //   pooling:       ints [isMax, N, C, H, W, KH, KW, OH, OW, SH, SW, padTop, padLeft, padBottom, padRight]
 //                  (bottom/right padding extended so that oneDNN yields the planned size, e.g. ceil_mode)
+//   convolutionBackwardWeight: ints [N, C, H, W, OC, KH, KW, OH, OW, SH, SW, DH, DW, padTop, padBottom, padLeft,
+//                  padRight, groups] (x [N, C, H, W], grad_out [N, OC, OH, OW], result [OC, C/groups, KH, KW])
+//   poolingBackward: ints [isMax, N, C, H, W, KH, KW, OH, OW, SH, SW, padTop, padLeft, dtype] (C kernel with the
+//                  reference's windows: first maximum wins, NaN wins; avg divides by the clipped window)
 import DLCCore
 
 extension Lowerer {
@@ -79,5 +83,36 @@ extension Lowerer {
                     stride[0], stride[1], pad[0], pad[1]]
         for i in 0..<2 { ints.append(max(0, (os[2 + i] - 1) * stride[i] + kernel[i] - xs[2 + i] - pad[i])) }
         try emit(.pooling, node, ints: ints)
+    }
+
+    mutating func lowerConvolutionBackwardWeight(_ node: Node) throws {
+        let x = node.inputs[0], g = node.inputs[1]
+        try require(node, x, [.f32])
+        let xs = try shape(x), gs = try shape(g)
+        let stride = try node.ints("stride", count: 2), dil = try node.ints("dilation", count: 2)
+        let kernel = try node.ints("kernel", count: 2), groups = try node.int("groups")
+        let pad = try node.padding(size: [xs[2], xs[3]], kernel: kernel, stride: stride, dilation: dil)
+        for i in 0..<2 {
+            let extent = dil[i] * (kernel[i] - 1) + 1
+            guard (xs[2 + i] + pad[2 * i] + pad[2 * i + 1] - extent) / stride[i] + 1 == gs[2 + i] else {
+                throw node.fail("grad_out \(gs) does not match the convolution of x \(xs) with kernel \(kernel), stride \(stride), padding \(pad)")
+            }
+        }
+        try emit(.convolutionBackwardWeight, node,
+                 ints: [xs[0], xs[1], xs[2], xs[3], gs[1], kernel[0], kernel[1], gs[2], gs[3], stride[0], stride[1],
+                        dil[0], dil[1], pad[0], pad[1], pad[2], pad[3], groups])
+    }
+
+    mutating func lowerPoolingBackward(_ node: Node) throws {
+        let x = node.inputs[0], g = node.inputs[1]
+        try require(node, x, [.f32, .f64])
+        let xs = try shape(x), gs = try shape(g)
+        let kernel = try node.ints("kernel", count: 2)
+        let stride = node.attributes["stride"]?.stringValue == "none" || node.attributes["stride"] == nil
+            ? kernel : try node.ints("stride", count: 2)
+        let pad = try node.ints("padding", count: 2)
+        try emit(.poolingBackward, node,
+                 ints: [node.op == "maxpool2d_backward" ? 1 : 0, xs[0], xs[1], xs[2], xs[3], kernel[0], kernel[1],
+                        gs[2], gs[3], stride[0], stride[1], pad[0], pad[1], dtype(x).code])
     }
 }
