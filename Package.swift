@@ -38,13 +38,13 @@ let package = Package(
         .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc", providers: [.apt(["libgraphviz-dev"])]),
         .target(name: "DLCRender", dependencies: [core, "CGraphviz"], swiftSettings: swift5),
         .target(name: "DLCDriver", dependencies: [core, "DLCFrontend", "DLCOps", "DLCPasses", "DLCResNet", "DLCTraining",
-                                                  "DLCData", "DLCCPU", "DLCRender"],
+                                                  "DLCData", "DLCCPU", "DLCReference", "DLCRender"],
                 swiftSettings: swift5),
         // Layer plugins: they see only the plugin API (DLCCore). `path:` because SwiftPM's own
         // package plugins would otherwise claim the Plugins/ folder.
         .target(name: "DLCResNet", dependencies: [core], path: "Plugins/ResNet", swiftSettings: swift5),
         .executableTarget(name: "dlc", dependencies: [
-            "DLCDriver", "DLCExperiment", "DLCRender", core,
+            "DLCDriver", "DLCExperiment", "DLCReference", "DLCRender", core,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5),
         .target(name: "_DLCTestSupport", dependencies: [core, "DLCDriver"], swiftSettings: swift5),
@@ -63,7 +63,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "DLCRenderTests", dependencies: [core, "DLCRender", "DLCDriver", "_DLCTestSupport"],
                     exclude: ["Golden"], swiftSettings: swift5),
-        .testTarget(name: "DLCDriverTests", dependencies: [core, "DLCDriver", "DLCFrontend", "_DLCTestSupport"],
+        .testTarget(name: "DLCDriverTests", dependencies: [core, "DLCDriver", "DLCFrontend", "DLCData", "_DLCTestSupport"],
                     exclude: ["Golden", "Invalid"], swiftSettings: swift5),
     ]
 )

@@ -83,41 +83,5 @@ extension String {
     }
 }
 
-/// Writing a file so that readers never see part of it: the bytes go to a temporary file in
-/// the same directory, which is then renamed over the target. On any failure nothing is left.
-public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to path: String) throws {
-        let dir: String
-        if let slash = path.lastIndex(of: "/") {
-            dir = slash == path.startIndex ? "/" : String(path[..<slash])
-        } else {
-            dir = "."
-        }
-        let base = path.split(separator: "/").last.map(String.init) ?? path
-        var template = Array("\(dir)/.\(base).XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw RenderError("cannot write '\(path)': \(errorText(errno))") }
-        let temp = String(cString: template)
-        var ok = false
-        defer { if !ok { unlink(temp) } }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let e = errno
-                close(fd)
-                throw RenderError("cannot write '\(path)': \(errorText(e))")
-            }
-            written += n
-        }
-        let mask = umask(0)
-        umask(mask)
-        fchmod(fd, 0o666 & ~mask)
-        guard close(fd) == 0 else { throw RenderError("cannot write '\(path)': \(errorText(errno))") }
-        guard rename(temp, path) == 0 else { throw RenderError("cannot write '\(path)': \(errorText(errno))") }
-        ok = true
-    }
+// Files are written with DLCCore's AtomicFile.
 
-    static func errorText(_ e: Int32) -> String { String(cString: strerror(e)) }
-}

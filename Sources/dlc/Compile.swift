@@ -1,6 +1,7 @@
 import ArgumentParser
 import DLCCore
 import DLCDriver
+import DLCReference
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,6 +32,13 @@ struct Compile: ParsableCommand {
     @Flag(name: .customLong("train"), help: "With --emit=plan: the plan of the training step.")
     var trainingPlan = false
 
+    @Option(name: [.customShort("o"), .customLong("output")],
+            help: "Write the model's inference plan and initial weights to this .dlp file.")
+    var output: String?
+
+    @Option(help: "The seed of the initial weights written with -o.")
+    var seed: Int = 0
+
     @Option(help: "Colour diagnostics: auto, always, never.")
     var color: ColorMode = .auto
 
@@ -59,5 +67,23 @@ struct Compile: ParsableCommand {
         FileHandle.standardOutput.write(result.output)
         FileHandle.standardError.write(result.diagnosticsText)
         if result.status != 0 { throw ExitCode(result.status) }
+        if let output { try export(result, to: output, registry: registry) }
+    }
+
+    /// `-o model.dlp`: the inference plan (batch 1; `dlc run` re-plans for other sizes) and
+    /// freshly initialized weights.
+    func export(_ result: CompileResult, to path: String, registry: Registry) throws {
+        guard result.graphs.count == 1, let graph = result.graphs.first else {
+            throw ValidationError("\(file) has \(result.graphs.count) models; choose the one to write with --model")
+        }
+        do {
+            let weights = ParameterInitializer.initialize(graph, seed: UInt64(truncatingIfNeeded: seed))
+            try PlanExport.prepareForInference(graph, registry: registry)
+            try PlanExport.write(graph, weights: weights, batch: batch, to: path, registry: registry)
+            FileHandle.standardError.write("wrote \(path)\n")
+        } catch let e as DLCError {
+            FileHandle.standardError.write("error: \(e.message)\n")
+            throw ExitCode(1)
+        }
     }
 }

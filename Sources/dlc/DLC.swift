@@ -12,7 +12,7 @@ struct DLC: ParsableCommand {
         commandName: "dlc",
         abstract: "A deep-learning compiler and experiment framework.",
         version: dlcVersion,
-        subcommands: [Compile.self, Train.self, Render.self, Bench.self, Plugins.self]
+        subcommands: [Compile.self, Train.self, Run.self, Render.self, Bench.self, Plugins.self]
     )
 
     /// Usage errors exit with 2 (not ArgumentParser's 64), help and version with 0.

@@ -109,6 +109,9 @@ struct Render: ParsableCommand {
         } catch let e as RenderError {
             FileHandle.standardError.write("error: \(e.message)\n")
             throw ExitCode(2)
+        } catch let e as DLCError {  // the output could not be written
+            FileHandle.standardError.write("error: \(e.message)\n")
+            throw ExitCode(2)
         }
     }
 }

@@ -24,6 +24,9 @@ struct Train: ParsableCommand {
     @Option(help: "Override the seed of initialization, shuffling and dropout.")
     var seed: Int?
 
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Write the trained model (inference plan and weights) to this .dlp file.")
+    var output: String?
+
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
@@ -40,9 +43,15 @@ struct Train: ParsableCommand {
             throw ExitCode(2)
         }
         do {
-            _ = try Trainer(registry: registry).train(source, model: model,
-                                                      overrides: TrainOverrides(epochs: epochs, batch: batch, seed: seed)) {
+            let result = try Trainer(registry: registry).train(source, model: model,
+                                                               overrides: TrainOverrides(epochs: epochs, batch: batch, seed: seed)) {
                 FileHandle.standardOutput.write($0 + "\n")
+            }
+            if let output {
+                let graph = Compiler(registry: registry).compile(source, options: CompileOptions(model: result.model)).graphs[0]
+                try PlanExport.prepareForInference(graph, registry: registry)
+                try PlanExport.write(graph, weights: result.parameters, batch: 1, to: output, registry: registry)
+                FileHandle.standardOutput.write("wrote \(output)\n")
             }
         } catch let e as CompileFailure {
             FileHandle.standardError.write(e.text)
