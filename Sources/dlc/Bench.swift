@@ -1,49 +1,92 @@
 import ArgumentParser
 import DLCCore
 import DLCDriver
+import DLCExperiment
 
-/// `dlc bench FILE`: how fast the compiler handles a model (medians of several runs).
+/// `dlc bench FILE`: how fast a model's training step (or inference, or compilation) runs,
+/// as medians of several runs; `--json` for `../shared/bench/compare.sh`.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmark the compiler on a .dlg file: parse, elaborate and pass times (median of several runs).")
+        abstract: "Benchmark a model: its training step (default), inference (--infer) or compilation (--compile).",
+        discussion: "Times are medians in ms per step; build with `swift build -c release` first.")
 
     @Argument(help: "The .dlg file.")
     var file: String
 
-    @Option(help: "Number of timed runs (after one warm-up).")
-    var runs: Int = 11
+    @Option(help: "The model (when the file has several).")
+    var model: String?
+
+    @Option(help: "The batch size (every symbolic dimension takes it).")
+    var batch: Int = 64
+
+    @Flag(help: "Time inference (the forward pass) instead of the training step.")
+    var infer = false
+
+    @Flag(help: "Time the compiler (parse, elaborate, passes) instead of running the model.")
+    var compile = false
+
+    @Option(help: "Number of timed repetitions.")
+    var runs: Int = 9
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
     func validate() throws {
         guard runs >= 1 && runs <= 10_000 else { throw ValidationError("--runs must be between 1 and 10000") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        if compile && infer { throw ValidationError("--compile and --infer exclude each other") }
     }
 
     func run() throws {
         let registry = Registry.shared
         Compiler.installStandardPlugins(into: registry)
+        let source: SourceFile
         do {
-            let source = try SourceLoader.load(path: file)
-            let (m, nodes, _) = try CompileBenchmark(registry: registry).run(source, runs: runs)
-            if json {
-                print("{\"file\":\"\(file)\",\"nodes\":\(nodes),\"runs\":\(runs),\"compile_ms_median\":\(m.total),"
-                      + "\"parse_ms\":\(m.parse),\"elaborate_ms\":\(m.elaborate),\"passes_ms\":\(m.passes)}")
-            } else {
-                print("\(file): \(nodes) nodes, median of \(runs) runs")
-                print("  parse      \(fmt(m.parse)) ms")
-                print("  elaborate  \(fmt(m.elaborate)) ms")
-                print("  passes     \(fmt(m.passes)) ms")
-                print("  total      \(fmt(m.total)) ms")
-            }
+            source = try SourceLoader.load(path: file)
         } catch let e as DLCError {
             FileHandle.standardError.write("error: \(e.message)\n")
-            throw ExitCode(e.message.hasPrefix("cannot read") ? 2 : 1)
+            throw ExitCode(2)
+        }
+        do {
+            if compile { try benchCompile(source, registry: registry) } else { try benchSteps(source, registry: registry) }
+        } catch let e as CompileFailure {
+            FileHandle.standardError.write(e.text)
+            throw ExitCode(1)
+        } catch let e as DLCError {
+            FileHandle.standardError.write("error: \(e.message)\n")
+            throw ExitCode(1)
+        }
+    }
+
+    func benchSteps(_ source: SourceFile, registry: Registry) throws {
+        let r = try StepBenchmark(registry: registry).run(source, model: model, batch: batch, inference: infer, reps: runs)
+        if json {
+            print("{\"file\":\"\(file)\",\"mode\":\"\(r.mode)\",\"batch\":\(r.batch),\"ms_per_step_median\":\(r.median),"
+                  + "\"ms_per_step_min\":\(r.minimum),\"samples_per_s\":\(Double(r.batch) * 1000 / r.median),"
+                  + "\"reps\":\(r.reps),\"kernels\":\(r.kernels),\"arena_bytes\":\(r.arenaBytes)}")
+        } else {
+            print("\(file): \(r.mode == "train" ? "training step" : "inference") at batch \(r.batch), \(r.kernels) kernels")
+            print("  median  \(fmt(r.median)) ms/step (min \(fmt(r.minimum)), \(r.reps) reps)")
+            print("  \(fmt(Double(r.batch) * 1000 / r.median)) samples/s")
+        }
+    }
+
+    func benchCompile(_ source: SourceFile, registry: Registry) throws {
+        let (m, nodes, _) = try CompileBenchmark(registry: registry).run(source, runs: runs)
+        if json {
+            print("{\"file\":\"\(file)\",\"nodes\":\(nodes),\"runs\":\(runs),\"compile_ms_median\":\(m.total),"
+                  + "\"parse_ms\":\(m.parse),\"elaborate_ms\":\(m.elaborate),\"passes_ms\":\(m.passes)}")
+        } else {
+            print("\(file): \(nodes) nodes, median of \(runs) runs")
+            print("  parse      \(fmt(m.parse)) ms")
+            print("  elaborate  \(fmt(m.elaborate)) ms")
+            print("  passes     \(fmt(m.passes)) ms")
+            print("  total      \(fmt(m.total)) ms")
         }
     }
 
     func fmt(_ v: Double) -> String {
-        let r = (v * 100).rounded() / 100
+        let r = (v * 1000).rounded() / 1000
         return String(r)
     }
 }
