@@ -9,6 +9,8 @@ struct ModelInterface {
     let features: (name: String, type: TensorType)
     let labels: (name: String, type: TensorType)?
     let prediction: String?
+    /// The loss reported on evaluation: the model's only (or first) loss.
+    let loss: String?
 
     init(_ graph: Graph) throws {
         let inputs = graph.inputNodes.map { (name: $0.attributes["name"]?.stringValue ?? "?", type: graph[$0.outputs[0]].type) }
@@ -18,6 +20,7 @@ struct ModelInterface {
         features = f
         labels = inputs.first { !$0.type.dtype.isFloat && $0.type.dtype != .bool }
             ?? inputs.filter { $0.type.dtype.isFloat }.dropFirst().first
+        loss = graph.losses.first?.name
         prediction = graph.outputs.first { o in
             let t = graph[o.value].type
             return t.rank == 2 && t.shape[1].value != nil

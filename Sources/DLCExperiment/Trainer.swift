@@ -16,12 +16,28 @@ public struct EpochRecord: Sendable {
     public var seconds: Double
 }
 
+/// Where a run is, reported after every step (for a live progress bar).
+public struct TrainProgress: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var step: Int
+    public var steps: Int
+    public var loss: Double
+    public var samplesPerSecond: Double
+    /// Estimated seconds until the last epoch ends.
+    public var eta: Double
+}
+
 /// The outcome of `Trainer.train`.
 public struct TrainResult {
     public var model: String
     public var epochs: [EpochRecord]
     /// Accuracy on the test split with the final parameters (nil without a test split).
     public var testAccuracy: Double?
+    /// Mean loss on the test split with the final parameters.
+    public var testLoss: Double?
+    /// Wall-clock seconds of the training epochs.
+    public var seconds: Double
     /// The final parameters and state, by name.
     public var parameters: [String: HostTensor]
     public var config: TrainConfig
@@ -37,11 +53,13 @@ public struct TrainOverrides: Sendable {
     public var epochs: Int?
     public var batch: Int?
     public var seed: Int?
+    public var lr: Double?
 
-    public init(epochs: Int? = nil, batch: Int? = nil, seed: Int? = nil) {
+    public init(epochs: Int? = nil, batch: Int? = nil, seed: Int? = nil, lr: Double? = nil) {
         self.epochs = epochs
         self.batch = batch
         self.seed = seed
+        self.lr = lr
     }
 }
 
@@ -56,6 +74,7 @@ public final class Trainer {
     /// - Throws: `CompileFailure` for errors in the file; `DLCError` for data, shape or run
     ///   problems (each names the file, input or step concerned).
     public func train(_ source: SourceFile, model: String? = nil, overrides: TrainOverrides = TrainOverrides(),
+                      progress: (TrainProgress) -> Void = { _ in },
                       log: (String) -> Void = { _ in }) throws -> TrainResult {
         let compiler = Compiler(registry: registry)
         let first = compiler.compile(source, options: CompileOptions(model: model))
@@ -65,6 +84,7 @@ public final class Trainer {
         if let e = overrides.epochs { config.epochs = e }
         if let b = overrides.batch { config.batch = b }
         if let s = overrides.seed { config.seed = s }
+        if let lr = overrides.lr { config.training.optimizer.lr = lr }
 
         // The training step: a second, independent copy of the model's graph.
         let second = compiler.compile(source, options: CompileOptions(model: evalGraph.name))
@@ -89,7 +109,8 @@ public final class Trainer {
         log("training \(evalGraph.name) on \(prepared.train.count) examples (validation \(prepared.validation.count), test \(prepared.test.count)); \(config.training.optimizer.kind.rawValue), batch \(config.batch), \(config.epochs) epochs")
         var records: [EpochRecord] = []
         let clock = ContinuousClock()
-        var step = 0
+        let runStart = clock.now
+        var step = 0, seenTotal = 0
         for epoch in 1...max(1, config.epochs) {
             let start = clock.now
             var lossSum = 0.0, correct = 0, seen = 0
@@ -109,9 +130,15 @@ public final class Trainer {
                 }
                 seen += batch.count
                 step += 1
+                let elapsed = (clock.now - runStart).seconds
+                let done = Double(step), total = Double(batches.count * max(1, config.epochs))
+                progress(TrainProgress(epoch: epoch, epochs: config.epochs, step: k + 1, steps: batches.count,
+                                       loss: lossSum / Double(max(1, seen)), samplesPerSecond: Double(seenTotal + seen) / max(elapsed, 1e-9),
+                                       eta: elapsed / done * (total - done)))
             }
+            seenTotal += seen
             try evaluator.setState(trainer.stateForGraph(evalGraph))
-            let validation = prepared.validation.count > 0 ? try evaluate(evaluator, io, prepared.validation) : nil
+            let validation = prepared.validation.count > 0 ? try evaluate(evaluator, io, prepared.validation).accuracy : nil
             let seconds = (clock.now - start).seconds
             let record = EpochRecord(epoch: epoch, loss: lossSum / Double(max(1, seen)),
                                      trainAccuracy: io.prediction == nil ? nil : Double(correct) / Double(max(1, seen)),
@@ -119,22 +146,30 @@ public final class Trainer {
             records.append(record)
             log(Self.format(record, of: config.epochs))
         }
+        let seconds = (clock.now - runStart).seconds
         try evaluator.setState(trainer.stateForGraph(evalGraph))
-        let test = prepared.test.count > 0 ? try evaluate(evaluator, io, prepared.test) : nil
-        if let test { log("test accuracy \(Self.percent(test)) on \(prepared.test.count) examples") }
-        return TrainResult(model: evalGraph.name, epochs: records, testAccuracy: test,
-                           parameters: try trainer.allState(), config: config)
+        let test: (accuracy: Double?, loss: Double?) = prepared.test.count > 0 ? try evaluate(evaluator, io, prepared.test) : (nil, nil)
+        if test.accuracy != nil || test.loss != nil {
+            var line = "test"
+            if let l = test.loss { line += " loss \((l * 10000).rounded() / 10000)" }
+            if let a = test.accuracy { line += " accuracy \(Self.percent(a))" }
+            log(line + " on \(prepared.test.count) examples")
+        }
+        return TrainResult(model: evalGraph.name, epochs: records, testAccuracy: test.accuracy, testLoss: test.loss,
+                           seconds: seconds, parameters: try trainer.allState(), config: config)
     }
 
-    /// Accuracy of the model's prediction output on a data set (inference mode).
-    func evaluate(_ runner: StepRunner, _ io: ModelInterface, _ data: Dataset) throws -> Double? {
-        guard let prediction = io.prediction else { return nil }
-        var correct = 0
+    /// Accuracy of the model's prediction output and mean of its loss on a data set
+    /// (inference mode; nil where the model has no such output or loss).
+    func evaluate(_ runner: StepRunner, _ io: ModelInterface, _ data: Dataset) throws -> (accuracy: Double?, loss: Double?) {
+        var correct = 0, lossSum = 0.0
         for batch in Batches(data, size: 256) {
             let out = try runner.run(try io.feed(batch), batch: batch.count)
-            correct += Metrics.correctCount(scores: out[prediction]!, labels: batch.y)
+            if let prediction = io.prediction { correct += Metrics.correctCount(scores: out[prediction]!, labels: batch.y) }
+            if let loss = io.loss.flatMap({ out[$0] }) { lossSum += loss.doubles[0] * Double(batch.count) }
         }
-        return Double(correct) / Double(max(1, data.count))
+        let n = Double(max(1, data.count))
+        return (io.prediction == nil ? nil : Double(correct) / n, io.loss == nil ? nil : lossSum / n)
     }
 
     func chooseModel(_ r: CompileResult, requested: String?, file: String) throws -> Graph {
