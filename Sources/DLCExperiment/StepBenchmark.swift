@@ -18,13 +18,21 @@ public struct StepBenchmark {
         /// Kernels per step in the plan.
         public var kernels: Int
         public var arenaBytes: Int
+        /// Timed steps in all (repetitions × steps per repetition).
+        public var steps: Int
+        /// Threads the kernels may use.
+        public var threads: Int
+        /// The process's peak resident memory after the run.
+        public var peakRSSBytes: Int
     }
 
     public let registry: Registry
     public init(registry: Registry) { self.registry = registry }
 
     /// - Throws: `CompileFailure` for errors in the file, `DLCError` when the plan cannot be built.
-    public func run(_ source: SourceFile, model: String?, batch: Int, inference: Bool, reps: Int = 9) throws -> Result {
+    /// - Parameter steps: steps per timed repetition; nil calibrates it to at least 50 ms.
+    public func run(_ source: SourceFile, model: String?, batch: Int, inference: Bool, reps: Int = 9,
+                    steps: Int? = nil) throws -> Result {
         let r = Compiler(registry: registry).compile(source, options: CompileOptions(model: model))
         guard r.status == 0 else { throw CompileFailure(text: r.diagnosticsText) }
         guard r.graphs.count == 1, let graph = r.graphs.first else {
@@ -47,8 +55,8 @@ public struct StepBenchmark {
 
         let clock = ContinuousClock()
         for _ in 0..<5 { try step() }
-        var inner = 1
-        while true {
+        var inner = steps ?? 1
+        while steps == nil {
             let t = try clock.measure { for _ in 0..<inner { try step() } }
             if t >= .milliseconds(50) { break }
             inner *= 2
@@ -60,7 +68,8 @@ public struct StepBenchmark {
         }
         times.sort()
         return Result(mode: inference ? "infer" : "train", batch: batch, median: times[times.count / 2], minimum: times[0],
-                      reps: reps, kernels: plan.steps.count, arenaBytes: plan.arenaBytes)
+                      reps: reps, kernels: plan.steps.count, arenaBytes: plan.arenaBytes, steps: reps * inner,
+                      threads: CPUThreads.maxThreads, peakRSSBytes: ProcessMemory.peakResidentBytes)
     }
 
     /// Random inputs of the right types for every input of the graph.

@@ -28,12 +28,16 @@ struct Bench: ParsableCommand {
     @Option(help: "Number of timed repetitions.")
     var runs: Int = 9
 
+    @Option(help: "Steps per timed repetition (default: enough for 50 ms).")
+    var steps: Int?
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
     func validate() throws {
         guard runs >= 1 && runs <= 10_000 else { throw ValidationError("--runs must be between 1 and 10000") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         if compile && infer { throw ValidationError("--compile and --infer exclude each other") }
     }
 
@@ -59,11 +63,13 @@ struct Bench: ParsableCommand {
     }
 
     func benchSteps(_ source: SourceFile, registry: Registry) throws {
-        let r = try StepBenchmark(registry: registry).run(source, model: model, batch: batch, inference: infer, reps: runs)
+        let r = try StepBenchmark(registry: registry).run(source, model: model, batch: batch, inference: infer, reps: runs,
+                                                          steps: steps)
         if json {
             print("{\"file\":\"\(file)\",\"mode\":\"\(r.mode)\",\"batch\":\(r.batch),\"ms_per_step_median\":\(r.median),"
                   + "\"ms_per_step_min\":\(r.minimum),\"samples_per_s\":\(Double(r.batch) * 1000 / r.median),"
-                  + "\"reps\":\(r.reps),\"kernels\":\(r.kernels),\"arena_bytes\":\(r.arenaBytes)}")
+                  + "\"reps\":\(r.reps),\"steps\":\(r.steps),\"threads\":\(r.threads),\"kernels\":\(r.kernels),"
+                  + "\"arena_bytes\":\(r.arenaBytes),\"peak_rss_bytes\":\(r.peakRSSBytes)}")
         } else {
             print("\(file): \(r.mode == "train" ? "training step" : "inference") at batch \(r.batch), \(r.kernels) kernels")
             print("  median  \(fmt(r.median)) ms/step (min \(fmt(r.minimum)), \(r.reps) reps)")
