@@ -101,4 +101,17 @@ final class TrainerTests: XCTestCase {
             XCTAssertTrue(message.contains("lower the learning rate"), message)
         }
     }
+
+    /// The digits models of `models/` reach their bar with the settings in their files,
+    /// and the same seed gives the same result.
+    func testDigitsModelsReachNinetySevenPercent() throws {
+        for name in ["digits_mlp.dlg", "digits_cnn.dlg"] {
+            let url = Repository.root.appendingPathComponent("models/\(name)")
+            let file = SourceFile(path: "models/\(name)", bytes: try [UInt8](Data(contentsOf: url)))
+            let a = try trainer.train(file), b = try trainer.train(file)
+            XCTAssertGreaterThanOrEqual(try XCTUnwrap(a.testAccuracy), 0.97, name)
+            XCTAssertEqual(a.testAccuracy, b.testAccuracy, name)
+            XCTAssertEqual(a.testLoss, b.testLoss, name)
+        }
+    }
 }
