@@ -119,6 +119,9 @@ void dlc_cast(int from, int to, int64_t n, const void *x, void *y) {
     if (from == DLC_F32 && to == DLC_F64) { for (int64_t i = 0; i < n; i++) ((double *)y)[i] = ((const float *)x)[i]; return; }
     if (from == DLC_F64 && to == DLC_F32) { for (int64_t i = 0; i < n; i++) ((float *)y)[i] = (float)((const double *)x)[i]; return; }
     if (from == DLC_I64 && to == DLC_I64) { memmove(y, x, (size_t)n * 8); return; }
+    // Masks (relu's and dropout's gradients): bool to float, branch-free so it vectorizes.
+    if (from == DLC_BOOL && to == DLC_F32) { for (int64_t i = 0; i < n; i++) ((float *)y)[i] = ((const uint8_t *)x)[i] != 0; return; }
+    if (from == DLC_BOOL && to == DLC_F64) { for (int64_t i = 0; i < n; i++) ((double *)y)[i] = ((const uint8_t *)x)[i] != 0; return; }
     if (from == DLC_I64) { for (int64_t i = 0; i < n; i++) { int64_t v = ((const int64_t *)x)[i]; if (to == DLC_I32) ((int32_t *)y)[i] = (int32_t)(v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : v)); else store(to, y, i, (double)v); } return; }
     for (int64_t i = 0; i < n; i++) store(to, y, i, load(from, x, i));
 }

@@ -123,5 +123,9 @@ final class OpParityTests: XCTestCase {
               "output y = maxpool2d_backward(floor(x), g, kernel: 2)")
         check("input x: f32[N, 2, 8, 8]\n input g: f32[N, 2, 8, 8]",
               "output y = maxpool2d_backward(floor(x * 0.0), g, kernel: 3, stride: 1, padding: 1)")
+        // NaN (log of the negative half): the first NaN of a window wins, as in the reference.
+        check("input x: f32[N, 2, 8, 8]\n input g: f32[N, 2, 4, 4]", "output y = maxpool2d_backward(log(x), g, kernel: 2)")
+        check("input x: f32[N, 2, 7, 7]\n input g: f32[N, 2, 4, 4]",
+              "output y = maxpool2d_backward(log(x), g, kernel: 3, stride: 2, padding: 1)")
     }
 }

@@ -75,7 +75,11 @@ final class TrainingParityTests: XCTestCase {
     }
 
     func testLeNet5AdamStepsMatchReference() throws {
-        try checkTraining("models/lenet5.dlg", batch: 4, steps: 2, optimizer: OptimizerConfig(kind: .adam, lr: 0.001),
-                          tolerance: 1e-4, movementTolerance: 1e-3)  // Adam divides by √v: small gradients amplify rounding
+        // Adam's first steps move every weight by about lr · g/(|g| + eps): with the default eps
+        // a gradient of 1e-7 moves as far as one of 1, so rounding in tiny gradients shows.
+        // A larger eps keeps the comparison about the gradients.
+        var adam = OptimizerConfig(kind: .adam, lr: 0.001)
+        adam.eps = 1e-3
+        try checkTraining("models/lenet5.dlg", batch: 4, steps: 2, optimizer: adam, tolerance: 1e-4, movementTolerance: 1e-3)
     }
 }

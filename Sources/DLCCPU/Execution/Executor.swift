@@ -28,6 +28,9 @@ public final class Executor {
     private var scratch: UnsafeMutableRawPointer?
     /// Bytes of the shared oneDNN scratchpad.
     public private(set) var scratchBytes = 0
+    private var temporaries: UnsafeMutableRawPointer?
+    /// Bytes of the shared area of the steps' temporaries (operands in oneDNN's blocked layouts).
+    public private(set) var temporaryBytes = 0
 
     /// Allocates the plan's memory and binds its steps. State starts as zeros; set it with
     /// `setState(_:named:)`. Constants are written here.
@@ -54,6 +57,7 @@ public final class Executor {
     deinit {
         memory.deallocate()
         scratch?.deallocate()
+        temporaries?.deallocate()
         for a in argBlocks { a.deallocate() }
         keyBox.deallocate()
     }
@@ -76,7 +80,7 @@ public final class Executor {
 
     func context() throws -> DNNLContext {
         if let dnnl { return dnnl }
-        let c = try DNNLContext()
+        let c = try DNNLContext(blockedLayouts: ProcessInfo.processInfo.environment["DLC_CPU_PLAIN_LAYOUTS"] != "1")
         dnnl = c
         return c
     }
@@ -94,12 +98,26 @@ public final class Executor {
         guard let ctx = dnnl else { return }
         scratchBytes = dnnlCalls.map(\.1.scratchBytes).max() ?? 0
         if scratchBytes > 0 { scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: planAlignment) }
+        temporaryBytes = dnnlCalls.map(\.1.tempBytes).max() ?? 0
+        if temporaryBytes > 0 { temporaries = UnsafeMutableRawPointer.allocate(byteCount: temporaryBytes, alignment: planAlignment) }
         for (i, var call) in dnnlCalls {
             if call.scratchBytes > 0 {
                 call.args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: try ctx.memory(call.scratchDesc, scratch)))
             }
-            let args = call.args, prim = call.primitive, stream = ctx.stream
-            calls[i] = { dnnl_primitive_execute(prim, stream, Int32(args.count), args).rawValue == dnnl_success.rawValue ? 0 : -2 }
+            for t in call.temps {
+                try ctx.check(dnnl_memory_set_data_handle(t.memory, temporaries! + t.offset), "placing a temporary")
+            }
+            let execs = call.before + [DNNLExec(primitive: call.primitive, args: call.args)] + call.after, stream = ctx.stream
+            if execs.count == 1 {
+                let args = call.args, prim = call.primitive
+                calls[i] = { dnnl_primitive_execute(prim, stream, Int32(args.count), args).rawValue == dnnl_success.rawValue ? 0 : -2 }
+            } else {
+                calls[i] = {
+                    for e in execs where dnnl_primitive_execute(e.primitive, stream, Int32(e.args.count), e.args).rawValue
+                        != dnnl_success.rawValue { return -2 }
+                    return 0
+                }
+            }
         }
     }
 

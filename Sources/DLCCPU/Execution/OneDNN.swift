@@ -2,8 +2,15 @@
 // convolution, deconvolution and pooling step gets its primitive and its memory objects when
 // the executor is built, bound to the step's fixed buffer addresses (the arena never moves),
 // so a run only executes. Primitives use the user scratchpad mode: the executor allocates one
-// scratch buffer of the largest size any primitive asked for, once. Tensors stay in plain
-// NCHW/OIHW layouts: no reorders at all.
+// scratch buffer of the largest size any primitive asked for, once.
+//
+// Layouts: plan buffers are always plain (NCHW, OIHW). Convolutions (forward, transposed and
+// weight gradient) are described with `format_tag_any`, so oneDNN picks its fastest layout
+// (blocked, e.g. nChw16c, for its direct JIT kernels); where it picks something other than the
+// plain layout, the step reorders that operand into a temporary before the primitive (inputs)
+// or out of one after it (results). Temporaries live only inside their step, so all steps
+// share one temporary area, sized for the step that needs most, like the scratchpad.
+// `DLC_CPU_PLAIN_LAYOUTS=1` keeps every primitive on plain layouts (for comparisons).
 import CDNNL
 import DLCCore
 
@@ -14,8 +21,12 @@ final class DNNLContext {
     /// Primitives and memory objects to release.
     var primitives: [dnnl_primitive_t?] = []
     var memories: [dnnl_memory_t?] = []
+    /// Let oneDNN choose convolution layouts (reordering at the step's edges).
+    let blockedLayouts: Bool
 
-    init() throws {
+
+    init(blockedLayouts: Bool = true) throws {
+        self.blockedLayouts = blockedLayouts
         try check(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine")
         try check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "creating a stream")
     }
@@ -66,12 +77,69 @@ final class DNNLContext {
     }
 }
 
-/// A bound oneDNN primitive with its arguments; the scratchpad memory is attached later.
+/// One primitive execution: the primitive and its arguments.
+struct DNNLExec {
+    var primitive: dnnl_primitive_t?
+    var args: [dnnl_exec_arg_t]
+}
+
+/// A bound oneDNN primitive with its arguments; the scratchpad memory is attached later, and so
+/// are the addresses of its temporaries (operands in oneDNN's chosen layouts).
 struct DNNLCall {
     var primitive: dnnl_primitive_t?
     var args: [dnnl_exec_arg_t]
     var scratchBytes: Int
     var scratchDesc: dnnl_memory_desc_t
+    /// Reorders into the chosen layouts, run before the primitive, and out of them, after.
+    var before: [DNNLExec] = []
+    var after: [DNNLExec] = []
+    /// Temporaries: memory objects without data, and their offsets in the temporary area.
+    var temps: [(memory: dnnl_memory_t?, offset: Int)] = []
+    /// Bytes of the temporary area this step needs.
+    var tempBytes = 0
+
+    init(primitive: dnnl_primitive_t?, args: [dnnl_exec_arg_t] = [], pd: dnnl_primitive_desc_t?, scratchBytes: Int) {
+        self.primitive = primitive
+        self.args = args
+        self.scratchBytes = scratchBytes
+        scratchDesc = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)!.pointee
+    }
+}
+
+extension DNNLContext {
+    /// The layout tag of a convolution operand: oneDNN's choice, or the plain tag.
+    func tag(_ plain: dnnl_format_tag_t) -> dnnl_format_tag_t { blockedLayouts ? dnnl_format_tag_any : plain }
+
+    /// Binds operand `arg` of `call` to the plain buffer at `pointer`: directly when the primitive
+    /// (`pd`, queried with `query`) uses the plain layout, else through a temporary in the
+    /// primitive's layout and a reorder before (inputs) or after (results) the primitive.
+    func attach(_ call: inout DNNLCall, _ arg: Int32, pd: dnnl_primitive_desc_t?, query: dnnl_query_t, plain: dnnl_memory_desc_t,
+                _ pointer: UnsafeMutableRawPointer, output: Bool) throws {
+        var plain = plain
+        var chosen = dnnl_primitive_desc_query_md(pd, query, 0)!.pointee
+        if dnnl_memory_desc_equal(&plain, &chosen) != 0 {
+            call.args.append(dnnl_exec_arg_t(arg: arg, memory: try memory(plain, pointer)))
+            return
+        }
+        let temp = try memory(chosen, nil), user = try memory(plain, pointer)
+        let offset = alignUp(call.tempBytes)
+        call.temps.append((temp, offset))
+        call.tempBytes = offset + Int(dnnl_memory_desc_get_size(&chosen))
+        var rpd: dnnl_primitive_desc_t?
+        if output {
+            try check(dnnl_reorder_primitive_desc_create(&rpd, &chosen, engine, &plain, engine, nil), "creating a reorder")
+        } else {
+            try check(dnnl_reorder_primitive_desc_create(&rpd, &plain, engine, &chosen, engine, nil), "creating a reorder")
+        }
+        defer { dnnl_primitive_desc_destroy(rpd) }
+        var r: dnnl_primitive_t?
+        try check(dnnl_primitive_create(&r, rpd), "creating a reorder")
+        primitives.append(r)
+        let exec = DNNLExec(primitive: r, args: [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: output ? temp : user),
+                                                 dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: output ? user : temp)])
+        if output { call.after.append(exec) } else { call.before.append(exec) }
+        call.args.append(dnnl_exec_arg_t(arg: arg, memory: temp))
+    }
 }
 
 extension DNNLContext {
@@ -82,13 +150,16 @@ extension DNNLContext {
         let strides = [Int64(a[9]), Int64(a[10])], dil = [Int64(a[11] - 1), Int64(a[12] - 1)]
         let padL = [Int64(a[13]), Int64(a[15])], padR = [Int64(a[14]), Int64(a[16])]
         let g = a[17]
-        var src = try desc([n, c, h, wd], dnnl_nchw), dst = try desc([n, oc, oh, ow], dnnl_nchw)
-        var wdesc: dnnl_memory_desc_t
+        let src = try desc([n, c, h, wd], dnnl_nchw), dst = try desc([n, oc, oh, ow], dnnl_nchw)
+        let wdesc: dnnl_memory_desc_t
         if transposed {
             wdesc = g == 1 ? try desc([oc, c, kh, kw], dnnl_iohw) : try desc([g, oc / g, c / g, kh, kw], dnnl_giohw)
         } else {
             wdesc = g == 1 ? try desc([oc, c, kh, kw], dnnl_oihw) : try desc([g, oc / g, c / g, kh, kw], dnnl_goihw)
         }
+        var srcAny = try desc([n, c, h, wd], tag(dnnl_nchw)), dstAny = try desc([n, oc, oh, ow], tag(dnnl_nchw))
+        var wAny = g == 1 ? try desc([oc, c, kh, kw], tag(transposed ? dnnl_iohw : dnnl_oihw))
+            : try desc([g, oc / g, c / g, kh, kw], tag(transposed ? dnnl_giohw : dnnl_goihw))
         let bdesc = try desc([oc], dnnl_a)
         let bbox = UnsafeMutablePointer<dnnl_memory_desc_t>.allocate(capacity: 1)
         bbox.initialize(to: bdesc)
@@ -98,23 +169,23 @@ extension DNNLContext {
         let made: (dnnl_primitive_t?, Int, dnnl_primitive_desc_t?)
         if transposed {
             var d = dnnl_deconvolution_desc_t()
-            try check(dnnl_dilated_deconvolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_deconvolution_direct, &src,
-                                                                  &wdesc, bptr, &dst, strides, dil, padL, padR),
+            try check(dnnl_dilated_deconvolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_deconvolution_direct, &srcAny,
+                                                                  &wAny, bptr, &dstAny, strides, dil, padL, padR),
                       "describing \(what)")
             made = try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what) }
         } else {
             var d = dnnl_convolution_desc_t()
-            try check(dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct, &src,
-                                                                &wdesc, bptr, &dst, strides, dil, padL, padR),
+            try check(dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct, &srcAny,
+                                                                &wAny, bptr, &dstAny, strides, dil, padL, padR),
                       "describing \(what)")
             made = try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what) }
         }
-        var args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: try memory(src, x)),
-                    dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: try memory(wdesc, w)),
-                    dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: try memory(dst, y))]
-        if let bias { args.append(dnnl_exec_arg_t(arg: DNNL_ARG_BIAS, memory: try memory(bdesc, bias))) }
-        let sd = dnnl_primitive_desc_query_md(made.2, dnnl_query_scratchpad_md, 0)!.pointee
-        return DNNLCall(primitive: made.0, args: args, scratchBytes: made.1, scratchDesc: sd)
+        var call = DNNLCall(primitive: made.0, pd: made.2, scratchBytes: made.1)
+        try attach(&call, DNNL_ARG_SRC, pd: made.2, query: dnnl_query_src_md, plain: src, x, output: false)
+        try attach(&call, DNNL_ARG_WEIGHTS, pd: made.2, query: dnnl_query_weights_md, plain: wdesc, w, output: false)
+        try attach(&call, DNNL_ARG_DST, pd: made.2, query: dnnl_query_dst_md, plain: dst, y, output: true)
+        if let bias { call.args.append(dnnl_exec_arg_t(arg: DNNL_ARG_BIAS, memory: try memory(bdesc, bias))) }
+        return call
     }
 
     /// Max or average (padding counted) pooling forward (inference).
@@ -128,8 +199,7 @@ extension DNNLContext {
         let made = try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: "a pooling") }
         let args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: try memory(src, x)),
                     dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: try memory(dst, y))]
-        let sd = dnnl_primitive_desc_query_md(made.2, dnnl_query_scratchpad_md, 0)!.pointee
-        return DNNLCall(primitive: made.0, args: args, scratchBytes: made.1, scratchDesc: sd)
+        return DNNLCall(primitive: made.0, args: args, pd: made.2, scratchBytes: made.1)
     }
 
     /// The gradient of a convolution with respect to its weight (no bias gradient): oneDNN's
@@ -140,12 +210,14 @@ extension DNNLContext {
         let strides = [Int64(a[9]), Int64(a[10])], dil = [Int64(a[11] - 1), Int64(a[12] - 1)]
         let padL = [Int64(a[13]), Int64(a[15])], padR = [Int64(a[14]), Int64(a[16])]
         let g = a[17]
-        var src = try desc([n, c, h, wd], dnnl_nchw), dst = try desc([n, oc, oh, ow], dnnl_nchw)
-        var wdesc = g == 1 ? try desc([oc, c, kh, kw], dnnl_oihw) : try desc([g, oc / g, c / g, kh, kw], dnnl_goihw)
+        let src = try desc([n, c, h, wd], dnnl_nchw), dst = try desc([n, oc, oh, ow], dnnl_nchw)
+        let wdesc = g == 1 ? try desc([oc, c, kh, kw], dnnl_oihw) : try desc([g, oc / g, c / g, kh, kw], dnnl_goihw)
+        var srcAny = try desc([n, c, h, wd], tag(dnnl_nchw)), dstAny = try desc([n, oc, oh, ow], tag(dnnl_nchw))
+        var wAny = g == 1 ? try desc([oc, c, kh, kw], tag(dnnl_oihw)) : try desc([g, oc / g, c / g, kh, kw], tag(dnnl_goihw))
         let what = "a convolution's weight gradient"
         var fd = dnnl_convolution_desc_t()
-        try check(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src,
-                                                            &wdesc, nil, &dst, strides, dil, padL, padR),
+        try check(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &srcAny,
+                                                            &wAny, nil, &dstAny, strides, dil, padL, padR),
                   "describing \(what)")
         var hint: dnnl_primitive_desc_t?
         try withUnsafePointer(to: &fd) {
@@ -154,14 +226,14 @@ extension DNNLContext {
         }
         defer { dnnl_primitive_desc_destroy(hint) }
         var bd = dnnl_convolution_desc_t()
-        try check(dnnl_dilated_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct, &src, &wdesc, nil, &dst,
+        try check(dnnl_dilated_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct, &srcAny, &wAny, nil, &dstAny,
                                                                      strides, dil, padL, padR),
                   "describing \(what)")
         let made = try withUnsafePointer(to: &bd) { try primitive(UnsafeRawPointer($0), what: what, hint: hint) }
-        let args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: try memory(src, x)),
-                    dnnl_exec_arg_t(arg: DNNL_ARG_DIFF_DST, memory: try memory(dst, dy)),
-                    dnnl_exec_arg_t(arg: DNNL_ARG_DIFF_WEIGHTS, memory: try memory(wdesc, dw))]
-        let sd = dnnl_primitive_desc_query_md(made.2, dnnl_query_scratchpad_md, 0)!.pointee
-        return DNNLCall(primitive: made.0, args: args, scratchBytes: made.1, scratchDesc: sd)
+        var call = DNNLCall(primitive: made.0, pd: made.2, scratchBytes: made.1)
+        try attach(&call, DNNL_ARG_SRC, pd: made.2, query: dnnl_query_src_md, plain: src, x, output: false)
+        try attach(&call, DNNL_ARG_DIFF_DST, pd: made.2, query: dnnl_query_diff_dst_md, plain: dst, dy, output: false)
+        try attach(&call, DNNL_ARG_DIFF_WEIGHTS, pd: made.2, query: dnnl_query_diff_weights_md, plain: wdesc, dw, output: true)
+        return call
     }
 }
