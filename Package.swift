@@ -43,8 +43,10 @@ let package = Package(
         // Layer plugins: they see only the plugin API (DLCCore). `path:` because SwiftPM's own
         // package plugins would otherwise claim the Plugins/ folder.
         .target(name: "DLCResNet", dependencies: [core], path: "Plugins/ResNet", swiftSettings: swift5),
+        // Run-time plugins: dlopen, the ABI check, installation (docs/plugins.md).
+        .target(name: "DLCPluginLoader", dependencies: [core], swiftSettings: swift5),
         .executableTarget(name: "dlc", dependencies: [
-            "DLCDriver", "DLCExperiment", "DLCReference", "DLCRender", core,
+            "DLCDriver", "DLCExperiment", "DLCReference", "DLCRender", "DLCPluginLoader", core,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5),
         .target(name: "_DLCTestSupport", dependencies: [core, "DLCDriver"], swiftSettings: swift5),
@@ -64,6 +66,9 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "DLCRenderTests", dependencies: [core, "DLCRender", "DLCDriver", "_DLCTestSupport"],
                     exclude: ["Golden"], swiftSettings: swift5),
+        // Builds the example plugin package (Plugins/Examples/Swish) and loads it.
+        .testTarget(name: "DLCPluginTests", dependencies: [core, "DLCPluginLoader", "DLCDriver", "DLCExperiment",
+                                                          "DLCReference", "DLCPasses", "DLCCPU", "_DLCTestSupport"], swiftSettings: swift5),
         .testTarget(name: "DLCDriverTests", dependencies: [core, "DLCDriver", "DLCFrontend", "DLCData", "_DLCTestSupport"],
                     exclude: ["Golden", "Invalid"], swiftSettings: swift5),
     ]

@@ -90,7 +90,8 @@ public struct ReferenceInterpreter {
             default:
                 let where_ = node.scope.isEmpty ? "" : " in '\(node.scope)'"
                 guard let spec = registry.ops[node.op] else { throw DLCError("unknown op '\(node.op)'\(where_): not in the registry") }
-                guard let kernel = kernels.kernel(for: node.op) else {
+                guard let kernel = kernels.kernel(for: node.op)
+                    ?? registry.kernel(of: node.op, for: .reference).map(ReferenceKernels.adapting) else {
                     throw DLCError("op '\(node.op)'\(where_) has no reference kernel")
                 }
                 let ins = node.inputs.map { values[$0]! }

@@ -15,6 +15,7 @@ struct Plugins: ParsableCommand {
         var out = ""
         for p in registry.plugins {
             out += "\(p.name)\(p.implicit ? "" : " (use \(p.name))") — \(p.summary)\n"
+            if let path = p.path { out += "  loaded from: \(path)\n" }
             if !p.layers.isEmpty {
                 out += "  layers: " + (verbose ? "\n" + p.layers.sorted().map { "    " + registry.layers[$0]!.signature.render($0) }.joined(separator: "\n")
                                                 : p.layers.sorted().joined(separator: ", ")) + "\n"

@@ -108,6 +108,16 @@ extension Executor {
             return { dlc_pool_backward(t, mx, planes, h, w, kh, kw, oh, ow, sh, sw, pt, pl, x[0], x[1], out) }
         case .matmul:
             return bindMatMul(a, x, y)
+        case .custom:
+            guard let k = plan.pluginKernels[s.node] else {
+                throw DLCError("step \(index) ('\(s.op)') of '\(plan.name)' has no plugin kernel; load the plugin that provides '\(s.op)'")
+            }
+            let call = KernelCall(inputs: x, inputShapes: s.inputs.map { plan.buffers[$0].shape },
+                                  inputTypes: s.inputs.map { plan.buffers[$0].dtype }, outputs: y,
+                                  outputShapes: s.outputs.map { plan.buffers[$0].shape },
+                                  outputTypes: s.outputs.map { plan.buffers[$0].dtype }, attributes: k.attributes)
+            let kernel = k.kernel
+            return { (try? kernel(call)) == nil ? -3 : 0 }
         case .convolution, .deconvolution, .pooling, .convolutionBackwardWeight:
             throw DLCError("internal error: \(s.kernel.rawValue) is bound through oneDNN")
         }

@@ -37,6 +37,19 @@ public enum KernelKind: String, Sendable, CaseIterable {
     case crossEntropy, pairLoss, penalty, random
     case geluBackward, scatterAdd, poolingBackward
     case matmul, convolution, deconvolution, pooling, convolutionBackwardWeight
+    /// A kernel a plugin supplied for its op (`ExecutionPlan.pluginKernels`).
+    case custom
+}
+
+/// A plugin's CPU kernel bound to one node: the kernel and the node's bound attributes.
+public final class PluginKernelStep: @unchecked Sendable {
+    public let kernel: HostKernel
+    public let attributes: Attributes
+
+    public init(kernel: @escaping HostKernel, attributes: Attributes) {
+        self.kernel = kernel
+        self.attributes = attributes
+    }
 }
 
 /// One kernel call with all of its arguments computed.
@@ -98,6 +111,9 @@ public struct ExecutionPlan: Sendable {
     public var regionBytes: [BufferRegion: Int]
     /// The sum of the sizes of every arena buffer, as if none shared memory.
     public var naiveBytes: Int
+    /// The plugin kernels of `custom` steps, by node index (not written to plan files: a
+    /// loaded plan is lowered again with the registry, which supplies them).
+    public var pluginKernels: [Int: PluginKernelStep] = [:]
 
     /// Bytes of the arena.
     public var arenaBytes: Int { regionBytes[.arena] ?? 0 }

@@ -20,9 +20,15 @@ extension ExecutionPlan {
             if !["input", "param", "constant"].contains(node.op), registry.ops[node.op] == nil {
                 throw node.fail("the op is not registered")
             }
-            try l.lower(node)
+            if let kernel = registry.kernel(of: node.op, for: .cpu), let spec = registry.ops[node.op] {
+                try l.lowerPluginKernel(node, kernel, spec)
+            } else {
+                try l.lower(node)
+            }
         }
-        return try l.finish()
+        var plan = try l.finish()
+        plan.pluginKernels = l.pluginKernels
+        return plan
     }
 }
 
@@ -38,6 +44,7 @@ struct Lowerer {
     var state: [StateSlot] = []
     var constants: [(buffer: Int, value: Double)] = []
     var regionTop: [BufferRegion: Int] = [:]
+    var pluginKernels: [Int: PluginKernelStep] = [:]
 
     init(graph: Graph, bindings: [String: Int], training: Bool) {
         self.graph = graph
@@ -94,6 +101,14 @@ struct Lowerer {
         for o in node.outputs { outs.append(try newBuffer(o)) }
         steps.append(PlanStep(kernel: kernel, op: node.op, node: node.id.index, inputs: (inputs ?? node.inputs).map(buf),
                               outputs: outs, ints: ints, floats: floats))
+    }
+
+    /// A node whose op has a plugin-supplied CPU kernel: one `custom` step (ints: nothing;
+    /// the shapes and types are the buffers').
+    mutating func lowerPluginKernel(_ node: Node, _ kernel: @escaping HostKernel, _ spec: OpSpec) throws {
+        let args = try spec.bind(inputs: node.inputs.map { Tensor(id: $0, type: graph[$0].type) }, attributes: node.attributes)
+        pluginKernels[node.id.index] = PluginKernelStep(kernel: kernel, attributes: args.statics)
+        try emit(.custom, node, ints: [])
     }
 
     mutating func lower(_ node: Node) throws {

@@ -1,6 +1,9 @@
 /// The version of the plugin ABI. A run-time plugin reports the version it was built
-/// against; the host refuses any other.
-public let dlcPluginABIVersion: Int32 = 1
+/// against; the host refuses any other (see `docs/plugins.md`, "The ABI contract").
+/// Emitted into each client, so that a plugin reports the version of the headers it was
+/// compiled with, not that of the library it happens to be loaded with.
+@_alwaysEmitIntoClient
+public var dlcPluginABIVersion: Int32 { 1 }
 
 /// A plugin: a name and a function that registers its ops, layers and passes.
 /// The built-in ops and layers are a plugin too, registered the same way.
@@ -24,6 +27,8 @@ public struct PluginInfo {
     public let name: String
     public let summary: String
     public let implicit: Bool
+    /// The shared library it was loaded from; nil for plugins linked into the host.
+    public internal(set) var path: String?
     public internal(set) var ops: [String] = []
     public internal(set) var layers: [String] = []
     public internal(set) var passes: [String] = []
@@ -38,20 +43,30 @@ public final class Registry: @unchecked Sendable {
     public private(set) var layers: [String: LayerSpec] = [:]
     public private(set) var passes: [String: PassSpec] = [:]
     public private(set) var plugins: [PluginInfo] = []
+    /// Kernels supplied by plugins for their own ops, by back end and op name.
+    public private(set) var kernels: [KernelBackend: [String: HostKernel]] = [:]
     private var current: Int?
 
     public init() {}
 
-    /// Installs a plugin: runs its registration and records what it added.
+    /// Installs a plugin: runs its registration and records what it added. All or nothing:
+    /// if the registration throws, the registry is left as it was.
+    /// - Parameter path: the shared library the plugin came from (shown by `dlc plugins`).
     /// - Throws: `DLCError` if the plugin is already installed or registers a taken name.
-    public func install(_ plugin: Plugin) throws {
-        if plugins.contains(where: { $0.name == plugin.name }) {
-            throw DLCError("plugin '\(plugin.name)' is already loaded")
+    public func install(_ plugin: Plugin, from path: String? = nil) throws {
+        if let old = plugins.first(where: { $0.name == plugin.name }) {
+            throw DLCError("plugin '\(plugin.name)' is already loaded" + (old.path.map { " (from \($0))" } ?? ""))
         }
-        plugins.append(PluginInfo(name: plugin.name, summary: plugin.summary, implicit: plugin.implicit))
+        let saved = (ops, layers, passes, plugins, kernels)
+        plugins.append(PluginInfo(name: plugin.name, summary: plugin.summary, implicit: plugin.implicit, path: path))
         current = plugins.count - 1
         defer { current = nil }
-        try plugin.register(self)
+        do {
+            try plugin.register(self)
+        } catch {
+            (ops, layers, passes, plugins, kernels) = saved
+            throw error
+        }
     }
 
     /// Installs a plugin unless one of that name is already there.
@@ -85,6 +100,20 @@ public final class Registry: @unchecked Sendable {
         spec.gradient = rule
         ops[op] = spec
     }
+
+    /// Supplies a back end's kernel for an op of the calling plugin (see `HostKernel`).
+    /// - Throws: `DLCError` for an op that is unknown or registered by another plugin.
+    public func setKernel(of op: String, for backend: KernelBackend, _ kernel: @escaping HostKernel) throws {
+        let p = try owner()
+        guard let spec = ops[op] else { throw DLCError("cannot set the \(backend.rawValue) kernel of unknown op '\(op)'") }
+        guard spec.plugin == plugins[p].name else {
+            throw DLCError("op '\(op)' belongs to plugin '\(spec.plugin)'; a plugin can only supply kernels for its own ops")
+        }
+        kernels[backend, default: [:]][op] = kernel
+    }
+
+    /// The kernel a plugin supplied for an op on a back end, if any.
+    public func kernel(of op: String, for backend: KernelBackend) -> HostKernel? { kernels[backend]?[op] }
 
     /// Registers a layer.
     public func register(_ layer: LayerSpec) throws {
