@@ -168,25 +168,9 @@ final class SwishPluginTests: XCTestCase {
     /// A tiny model with the plugin's layer learns the digits with the CPU back end.
     func testTrainsAModelWithThePluginLayer() throws {
         let r = try swishRegistry()
-        let text = """
-            use swish
-            model SwishMLP {
-              input image: f32[N, 1, 8, 8]
-              input label: i32[N]
-              h = flatten(image) |> swish_dense(32)
-              logits = dense(h, 10)
-              loss ce = cross_entropy(logits, label)
-              output logits
-            }
-            train SwishMLP {
-              data: digits(split: 0.8, seed: 1)
-              optimizer: adam(lr: 0.01)
-              batch: 32
-              epochs: 3
-              seed: 5
-            }
-            """
-        let result = try Trainer(registry: r).train(SourceFile(path: "swish_mlp.dlg", text: text))
+        let url = Repository.root.appendingPathComponent("Plugins/Examples/Swish/swish_mlp.dlg")
+        let file = SourceFile(path: "Plugins/Examples/Swish/swish_mlp.dlg", bytes: try [UInt8](Data(contentsOf: url)))
+        let result = try Trainer(registry: r).train(file)
         XCTAssertEqual(result.epochs.count, 3)
         XCTAssertLessThan(result.epochs.last!.loss, result.epochs.first!.loss)
         XCTAssertLessThan(result.epochs.last!.loss, 0.5)
@@ -281,5 +265,70 @@ final class PluginLoadErrorTests: XCTestCase {
             XCTAssertEqual(($0 as? PluginLoadError)?.description,
                            "cannot load plugin /nonexistent/dir: no such file or directory (from DLC_PLUGIN_PATH)")
         }
+    }
+}
+
+/// docs/plugins.md stays true: its Swift excerpts are in the files they quote, and its
+/// `dlg` examples compile with the plugin loaded.
+final class PluginDocsTests: XCTestCase {
+    func testTheTutorialQuotesTheExampleAndItsExamplesCompile() throws {
+        let text = try String(contentsOf: Repository.root.appendingPathComponent("docs/plugins.md"), encoding: .utf8)
+        let lines = text.components(separatedBy: "\n")
+        var quoted = 0, compiled = 0, from: String?
+        var i = 0
+        let r = try swishRegistry()
+        while i < lines.count {
+            let line = lines[i]
+            if line.hasPrefix("From `"), let end = line.dropFirst(6).firstIndex(of: "`") {
+                from = String(line.dropFirst(6)[..<end])
+            } else if line.hasPrefix("```"), line.count > 3 {
+                let tag = String(line.dropFirst(3))
+                var body: [String] = []
+                i += 1
+                while i < lines.count, lines[i] != "```" { body.append(lines[i]); i += 1 }
+                let block = body.joined(separator: "\n")
+                if tag == "swift", let path = from {
+                    let file = try String(contentsOf: Repository.root.appendingPathComponent(path), encoding: .utf8)
+                    XCTAssertTrue(file.contains(block), "docs/plugins.md quotes \(path), but the file does not contain:\n\(block)")
+                    quoted += 1
+                } else if tag == "dlg" {
+                    let res = Compiler(registry: r).compile(SourceFile(path: "docs/plugins.md", text: block))
+                    XCTAssertEqual(res.status, 0, res.diagnosticsText)
+                    XCTAssertEqual(res.diagnosticsText, "")
+                    compiled += 1
+                }
+                from = nil
+            }
+            i += 1
+        }
+        XCTAssertGreaterThanOrEqual(quoted, 6)
+        XCTAssertGreaterThanOrEqual(compiled, 1)
+        // The .dlg example of the tutorial is the file it names.
+        let example = try String(contentsOf: Repository.root.appendingPathComponent("Plugins/Examples/Swish/swish_mlp.dlg"), encoding: .utf8)
+        XCTAssertTrue(text.contains(example.components(separatedBy: "\n").drop { $0.hasPrefix("#") }.joined(separator: "\n")
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+}
+
+/// The command line: `--plugin` before or after the subcommand, `dlc plugins` shows the path,
+/// and a bad library stops dlc with status 2 before the subcommand runs.
+final class PluginCommandLineTests: XCTestCase {
+    func testPluginOptionAndListing() throws {
+        let path = try SwishLibrary.get()
+        let listed = try DLCProcess.run(["--plugin", path, "plugins"])
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        XCTAssertTrue(listed.stdout.contains("swish (use swish) — the swish activation"), listed.stdout)
+        XCTAssertTrue(listed.stdout.contains("  loaded from: \(path)\n  layers: swish_dense\n  ops: swish\n"), listed.stdout)
+        XCTAssertTrue(listed.stdout.hasPrefix("builtin"), listed.stdout)
+
+        let model = Repository.root.appendingPathComponent("Plugins/Examples/Swish/swish_mlp.dlg").path
+        let compiled = try DLCProcess.run(["compile", model, "--plugin=\(path)"])
+        XCTAssertEqual(compiled.status, 0, compiled.stderr)
+        XCTAssertTrue(compiled.stdout.contains("h       swish_dense  f32[N, 32]  2,080"), compiled.stdout)
+
+        let bad = try DLCProcess.run(["--plugin", "/nonexistent/libX.so", "compile", model])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertEqual(bad.stderr, "error: cannot load plugin /nonexistent/libX.so: no such file\n")
+        XCTAssertEqual(bad.stdout, "")
     }
 }

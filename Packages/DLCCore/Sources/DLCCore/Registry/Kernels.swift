@@ -62,11 +62,17 @@ public typealias HostKernel = (KernelCall) throws -> Void
 public enum PluginExports {
     nonisolated(unsafe) private static var queue: [Plugin] = []
 
-    /// The body of a plugin's `dlc_plugin_register`. Returns `pluginABIVersion` (the version
-    /// the plugin was compiled against, `dlcPluginABIVersion` unless overridden); the plugins
-    /// are queued only when it equals the host's version.
-    public static func offer(_ plugins: [Plugin], hostABIVersion: Int32,
-                             pluginABIVersion: Int32 = dlcPluginABIVersion) -> Int32 {
+    /// The body of a plugin's `dlc_plugin_register`: offers `plugins` if the host's ABI
+    /// version is the one this plugin was compiled against, and returns the plugin's version.
+    /// Emitted into the plugin, so `dlcPluginABIVersion` here is the plugin's compile-time value.
+    @_alwaysEmitIntoClient
+    public static func offer(_ plugins: [Plugin], hostABIVersion: Int32) -> Int32 {
+        offer(plugins, hostABIVersion: hostABIVersion, pluginABIVersion: dlcPluginABIVersion)
+    }
+
+    /// `offer` with the plugin's ABI version given explicitly: the plugins are queued only
+    /// when it equals the host's version. Returns `pluginABIVersion`.
+    public static func offer(_ plugins: [Plugin], hostABIVersion: Int32, pluginABIVersion: Int32) -> Int32 {
         if hostABIVersion == pluginABIVersion { queue.append(contentsOf: plugins) }
         return pluginABIVersion
     }
