@@ -44,20 +44,48 @@ int dlc_scatter_add(int dtype, int64_t outer, int64_t axisLen, int64_t inner, co
     return 0;
 }
 
-// Random data makes the argmax's comparison unpredictable: a branch per element costs more
-// than the rest of the kernel (3x measured). The empty asm hides the condition from the
-// optimizer, which would otherwise turn the select back into a branch.
+// The window's argmax: PICK(a, b) of two positions, a before b in row-major order, is the
+// first NaN, else the first maximum: b only if a is not NaN and b is NaN or larger. That is
+// associative with the order kept, so windows are reduced as a tournament (the two halves of
+// a 2×2 window, each row of a larger one) whose independent comparisons overlap, instead of
+// one chain. Random data makes the comparisons unpredictable, so they must not be branches
+// (3× slower, measured): the empty asm hides the condition from the optimizer, which would
+// otherwise turn the select back into a branch.
 #if defined(__GNUC__) || defined(__clang__)
 #define KEEP_BRANCH_FREE(v) __asm__("" : "+r"(v))
 #else
 #define KEEP_BRANCH_FREE(v) (void)0
 #endif
+#define DEFINE_PICK(T, name)                                                                                   \
+    static inline int64_t name(const T *xp, int64_t a, int64_t b) {                                            \
+        T va = xp[a], vb = xp[b];                                                                              \
+        int64_t take = (int64_t)((va == va) & ((vb != vb) | (vb > va)));                                       \
+        KEEP_BRANCH_FREE(take);                                                                                \
+        return a ^ ((a ^ b) & -take);                                                                          \
+    }
+DEFINE_PICK(float, pick_f32)
+DEFINE_PICK(double, pick_f64)
+#define PICK(T, xp, a, b) _Generic((T)0, float: pick_f32, double: pick_f64)(xp, a, b)
 
 #define POOL_BACKWARD(T)                                                                                       \
     do {                                                                                                       \
         const T *xv = (const T *)x, *gv = (const T *)g;                                                       \
         T *out = (T *)y;                                                                                       \
         memset(out, 0, (size_t)(planes * h * w) * sizeof(T));                                                  \
+        if (isMax && kh == 2 && kw == 2 && sh == 2 && sw == 2 && padTop == 0 && padLeft == 0 && 2 * oh <= h &&     \
+            2 * ow <= w) {                                                                                     \
+            /* maxpool2d(2), the common case: every window whole, no clipping */                               \
+            for (int64_t p = 0; p < planes; p++) {                                                             \
+                const T *xp = xv + p * h * w, *gp = gv + p * oh * ow;                                          \
+                T *op = out + p * h * w;                                                                       \
+                for (int64_t oy = 0; oy < oh; oy++)                                                            \
+                    for (int64_t ox = 0; ox < ow; ox++) {                                                      \
+                        int64_t b = 2 * oy * w + 2 * ox;                                                       \
+                        op[PICK(T, xp, PICK(T, xp, b, b + 1), PICK(T, xp, b + w, b + w + 1))] += gp[oy * ow + ox]; \
+                    }                                                                                          \
+            }                                                                                                  \
+            break;                                                                                             \
+        }                                                                                                      \
         for (int64_t p = 0; p < planes; p++) {                                                                 \
             const T *xp = xv + p * h * w;                                                                      \
             T *op = out + p * h * w;                                                                           \
@@ -74,16 +102,18 @@ int dlc_scatter_add(int dtype, int64_t outer, int64_t axisLen, int64_t inner, co
                     if (x1 > w) x1 = w;                                                                        \
                     if (isMax) {                                                                               \
                         if (y0 >= y1 || x0 >= x1) return -1;                                                   \
-                        int64_t best = y0 * w + x0;                                                            \
-                        for (int64_t iy = y0; iy < y1; iy++)                                                   \
-                            for (int64_t ix = x0; ix < x1; ix++) {                                             \
-                                int64_t i = iy * w + ix;                                                       \
-                                T v = xp[i], bv = xp[best];                                                    \
-                                /* the first maximum wins; a NaN wins and then stays */                        \
-                                int64_t take = (int64_t)((bv == bv) & ((v != v) | (v > bv)));                  \
-                                KEEP_BRANCH_FREE(take);                                                        \
-                                best ^= (best ^ i) & -take;                                                    \
+                        int64_t best;                                                                          \
+                        if (y1 - y0 == 2 && x1 - x0 == 2) {                                                    \
+                            int64_t b = y0 * w + x0;                                                           \
+                            best = PICK(T, xp, PICK(T, xp, b, b + 1), PICK(T, xp, b + w, b + w + 1));           \
+                        } else {                                                                               \
+                            best = -1;                                                                         \
+                            for (int64_t iy = y0; iy < y1; iy++) {                                             \
+                                int64_t row = iy * w + x0;                                                     \
+                                for (int64_t ix = x0 + 1; ix < x1; ix++) row = PICK(T, xp, row, iy * w + ix);   \
+                                best = best < 0 ? row : PICK(T, xp, best, row);                                \
                             }                                                                                  \
+                        }                                                                                      \
                         op[best] += gi;                                                                        \
                     } else {                                                                                   \
                         T v = (T)((double)gi / (double)poolSize);                                              \
