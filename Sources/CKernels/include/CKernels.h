@@ -11,6 +11,8 @@ enum { DLC_MAX_RANK = 8 };
 
 /// The library's version, to check that the module links.
 int dlc_kernels_version(void);
+/// The number of CPUs in this process's affinity mask (Linux), or 0 where unknown.
+int dlc_affinity_cpu_count(void);
 
 // elementwise.c ---------------------------------------------------------------------------
 /// y[i] = op(x[i]) for n contiguous elements; alpha/beta are the op's attributes.
