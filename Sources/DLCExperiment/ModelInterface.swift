@@ -34,8 +34,11 @@ struct ModelInterface {
         let fits = want.count == have.count && zip(want, have).allSatisfy { $0.value == nil || $0.value == $1 }
         guard fits else {
             var hint = ""
-            if have.count == 3, want.count == 3, have[1] == have[2], let size = want[1].value, want[1] == want[2] {
+            if have.count == 3, want.count == 3, have[1] == have[2], let size = want[1].value, want[1] == want[2],
+               want[0].value == nil || want[0].value == have[0] {
                 hint = "; add 'preprocess: [upscale(size: \(size))]' to the train section"
+            } else if have.count == 3, want.count == 3, let c = want[0].value, c != have[0] {
+                hint = "; the data has \(have[0]) channel\(have[0] == 1 ? "" : "s") and the model expects \(c)"
             } else if want.count == 1, have.count > 1 {
                 hint = "; add 'preprocess: [flatten()]' to the train section"
             }

@@ -44,6 +44,8 @@ struct Compile: ParsableCommand {
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        if trainingPlan && emit != .plan { throw ValidationError("--train applies to --emit plan only") }
+        if let output { try asUsage { try OutputPath.check(output) } }
         let registry = Registry.shared
         Compiler.installStandardPlugins(into: registry)
         for pass in printAfter where registry.passes[pass] == nil {
@@ -74,13 +76,14 @@ struct Compile: ParsableCommand {
     /// freshly initialized weights.
     func export(_ result: CompileResult, to path: String, registry: Registry) throws {
         guard result.graphs.count == 1, let graph = result.graphs.first else {
-            throw ValidationError("\(file) has \(result.graphs.count) models; choose the one to write with --model")
+            FileHandle.standardError.write("error: \(file) has \(result.graphs.count) models; choose the one to write with --model\n")
+            throw ExitCode(2)
         }
         do {
             let weights = ParameterInitializer.initialize(graph, seed: UInt64(truncatingIfNeeded: seed))
             try PlanExport.prepareForInference(graph, registry: registry)
             try PlanExport.write(graph, weights: weights, batch: batch, to: path, registry: registry)
-            FileHandle.standardError.write("wrote \(path)\n")
+            FileHandle.standardOutput.write("wrote \(path)\n")
         } catch let e as DLCError {
             FileHandle.standardError.write("error: \(e.message)\n")
             throw ExitCode(1)

@@ -45,7 +45,7 @@ struct DLC: ParsableCommand {
                 Glibc.exit(status.rawValue)
             }
             FileHandle.standardError.write(fullMessage(for: error) + "\n")
-            if error is ValidationError || code == .validationFailure { Glibc.exit(2) }
+            if error is ValidationError || error is UsageError || code == .validationFailure { Glibc.exit(2) }
             Glibc.exit(code.rawValue == 64 ? 2 : code.rawValue)
         }
     }
@@ -85,6 +85,11 @@ func preferPassiveOpenMPThreads() {
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1)
     execv("/proc/self/exe", CommandLine.unsafeArgv)
     // execv returns only on failure: go on with the default policy.
+}
+
+/// Runs a check whose `UsageError` is a usage error of the command line (exit status 2).
+func asUsage(_ check: () throws -> Void) throws {
+    do { try check() } catch let e as UsageError { throw ValidationError(e.message) }
 }
 
 /// The version printed by `dlc --version`.

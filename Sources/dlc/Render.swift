@@ -60,7 +60,7 @@ struct Render: ParsableCommand {
         switch stage {
         case .source, .train: nil
         case .fused: "stage 'fused' needs the fusion pass, which is not built yet"
-        case .plan: "stage 'plan' needs the CPU back end's execution plans, which dlc does not build yet"
+        case .plan: "stage 'plan' is not drawn yet; print the plan with 'dlc compile FILE --emit plan' instead"
         }
     }
 

@@ -18,9 +18,15 @@ struct Run: ParsableCommand {
     var output: String?
 
     func validate() throws {
-        for i in inputs where !i.contains("=") || i.hasPrefix("=") || i.hasSuffix("=") {
-            throw ValidationError("--input takes NAME=FILE.npy, found '\(i)'")
+        var names = Set<String>()
+        for i in inputs {
+            guard i.contains("="), !i.hasPrefix("="), !i.hasSuffix("=") else {
+                throw ValidationError("--input takes NAME=FILE.npy, found '\(i)'")
+            }
+            let name = String(i.prefix { $0 != "=" })
+            guard names.insert(name).inserted else { throw ValidationError("input '\(name)' is given twice") }
         }
+        try asUsage { try OutputPath.checkReadable(plan) }
     }
 
     func run() throws {
@@ -29,7 +35,6 @@ struct Run: ParsableCommand {
         var files: [String: String] = [:]
         for i in inputs {
             let parts = i.split(separator: "=", maxSplits: 1).map(String.init)
-            guard files[parts[0]] == nil else { throw ValidationError("input '\(parts[0])' is given twice") }
             files[parts[0]] = parts[1]
         }
         do {
