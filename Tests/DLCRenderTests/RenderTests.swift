@@ -253,7 +253,7 @@ final class RenderCommandTests: XCTestCase {
             (["render", "models/lenet5.dlg", "-o", dir.appendingPathComponent("x.svg").path, "--model", "LeNet"], 1,
              "no model named 'LeNet'"),
             (["render", "models/lenet5.dlg", "-o", dir.appendingPathComponent("x.svg").path, "--stage", "plan"], 2,
-             "stage 'plan' needs the CPU back end"),
+             "stage \'plan\' is not drawn yet"),
             (["render", "models/lenet5.dlg", "-o", dir.appendingPathComponent("x.svg").path, "--stage", "fused"], 2,
              "stage 'fused' needs the fusion pass"),
             (["render", "models/lenet5.dlg", "-o", dir.appendingPathComponent("x.svg").path, "--stage", "bogus"], 2,
