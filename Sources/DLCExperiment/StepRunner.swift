@@ -11,6 +11,7 @@ final class StepRunner {
     private var executors: [Int: Executor] = [:]
     private var owner: Int?
     private var pending: [String: HostTensor] = [:]
+    private var pendingRunCounts: [Int: UInt64] = [:]
 
     init(graph: Graph, registry: Registry, training: Bool, seed: UInt64) throws {
         cache = PlanCache(graph: graph, registry: registry, training: training)
@@ -21,6 +22,7 @@ final class StepRunner {
         if let e = executors[batch] { return e }
         let e = try Executor(plan: try cache.plan(bindings: ["N": batch]))
         e.seed = seed &+ UInt64(batch)
+        if let n = pendingRunCounts.removeValue(forKey: batch) { e.runCount = n }
         executors[batch] = e
         if owner == nil {
             owner = batch
@@ -38,6 +40,21 @@ final class StepRunner {
         let out = try e.run(inputs: inputs)
         for slot in e.plan.state { try main.setState(try e.state(named: slot.name), named: slot.name) }
         return out
+    }
+
+    /// The position of each batch size's executor in its random stream (runs so far), for
+    /// checkpoints: with the state, it is all a resumed run needs to continue exactly.
+    var runCounts: [Int: UInt64] {
+        get {
+            var out = pendingRunCounts
+            for (b, e) in executors { out[b] = e.runCount }
+            return out
+        }
+        set {
+            for (b, n) in newValue {
+                if let e = executors[b] { e.runCount = n } else { pendingRunCounts[b] = n }
+            }
+        }
     }
 
     /// Sets parameters (before the first run they are kept until an executor exists).

@@ -5,15 +5,18 @@ import DLCDriver
 import DLCFrontend
 import DLCReference
 import DLCTraining
+import Foundation
 
 /// One epoch of a run, as logged.
-public struct EpochRecord: Sendable {
+public struct EpochRecord: Sendable, Codable, Equatable {
     public var epoch: Int
     /// Mean training loss over the epoch's steps.
     public var loss: Double
     public var trainAccuracy: Double?
     public var validationAccuracy: Double?
     public var seconds: Double
+    /// The validation split's metrics (`val_loss`, `val_accuracy`, `val_f1`, …).
+    public var metrics: [String: Double] = [:]
 }
 
 /// Where a run is, reported after every step (for a live progress bar).
@@ -41,6 +44,42 @@ public struct TrainResult {
     /// The final parameters and state, by name.
     public var parameters: [String: HostTensor]
     public var config: TrainConfig
+    /// The run's directory when it was recorded.
+    public var runDirectory: String?
+    /// The test split's metrics (those of the `metrics:` list that apply, and `loss`).
+    public var testMetrics: [(name: String, value: Double)] = []
+    /// The epoch early stopping kept (`best.safetensors`), when it stopped the run.
+    public var stoppedEarlyAt: Int?
+    public var bestEpoch: Int?
+    /// The source trained (for a resumed run, the run's copy).
+    public var source: SourceFile?
+}
+
+/// How a run is recorded and controlled.
+public struct RunOptions {
+    /// The directory the run's directory is made in (nil: the run is not recorded).
+    public var runsDirectory: String?
+    /// A run directory to continue from its newest checkpoint.
+    public var resume: String?
+    /// dlc's version, for `environment.json`.
+    public var version: String
+    /// Polled after every step: true saves a checkpoint and ends the run with `TrainInterrupted`.
+    public var shouldStop: () -> Bool
+
+    public init(runsDirectory: String? = nil, resume: String? = nil, version: String = "unknown",
+                shouldStop: @escaping () -> Bool = { false }) {
+        self.runsDirectory = runsDirectory
+        self.resume = resume
+        self.version = version
+        self.shouldStop = shouldStop
+    }
+}
+
+/// The run was interrupted (`RunOptions.shouldStop`); a checkpoint was saved.
+public struct TrainInterrupted: Error {
+    public var runDirectory: String?
+    public var step: Int
+    public var epoch: Int
 }
 
 /// The file did not compile; `text` holds the diagnostics.
@@ -54,6 +93,20 @@ public struct TrainOverrides: Sendable {
     public var batch: Int?
     public var seed: Int?
     public var lr: Double?
+
+    /// The overrides given, by train-section key (for `settings.json`).
+    public var dictionary: [String: Any] {
+        var d: [String: Any] = [:]
+        if let epochs { d["epochs"] = epochs }
+        if let batch { d["batch"] = batch }
+        if let seed { d["seed"] = seed }
+        if let lr { d["lr"] = lr }
+        return d
+    }
+
+    public init(dictionary d: [String: Any]) {
+        self.init(epochs: d["epochs"] as? Int, batch: d["batch"] as? Int, seed: d["seed"] as? Int, lr: d["lr"] as? Double)
+    }
 
     public init(epochs: Int? = nil, batch: Int? = nil, seed: Int? = nil, lr: Double? = nil) {
         self.epochs = epochs
@@ -71,9 +124,28 @@ public final class Trainer {
 
     public init(registry: Registry) { self.registry = registry }
 
+    /// Continues a recorded run from its newest checkpoint, with the settings, overrides
+    /// and source it started with.
+    public func resume(_ runDirectory: String, options: RunOptions = RunOptions(),
+                       progress: (TrainProgress) -> Void = { _ in },
+                       log: (String) -> Void = { _ in }) throws -> TrainResult {
+        let settings = try RunRecorder.readJSON(runDirectory + "/settings.json")
+        guard let path = settings["source_path"] as? String, let copy = settings["source_copy"] as? String,
+              let bytes = FileManager.default.contents(atPath: runDirectory + "/" + copy) else {
+            throw DLCError("\(runDirectory) is not a run directory of dlc train (no settings.json with its source)")
+        }
+        var o = options
+        o.resume = runDirectory
+        return try train(SourceFile(path: path, bytes: [UInt8](bytes)), model: settings["model"] as? String,
+                         overrides: TrainOverrides(dictionary: settings["overrides"] as? [String: Any] ?? [:]),
+                         options: o, progress: progress, log: log)
+    }
+
     /// - Throws: `CompileFailure` for errors in the file; `DLCError` for data, shape or run
-    ///   problems (each names the file, input or step concerned).
+    ///   problems (each names the file, input or step concerned); `TrainInterrupted` when
+    ///   `options.shouldStop` stopped the run.
     public func train(_ source: SourceFile, model: String? = nil, overrides: TrainOverrides = TrainOverrides(),
+                      options: RunOptions = RunOptions(),
                       progress: (TrainProgress) -> Void = { _ in },
                       log: (String) -> Void = { _ in }) throws -> TrainResult {
         let compiler = Compiler(registry: registry)
@@ -85,6 +157,10 @@ public final class Trainer {
         if let b = overrides.batch { config.batch = b }
         if let s = overrides.seed { config.seed = s }
         if let lr = overrides.lr { config.training.optimizer.lr = lr }
+        let settings = config.section?.settings ?? [:]
+        var checkpointEvery: Int?, patience: Int?
+        if case .value(.int(let v))? = settings["checkpoint_every"] { checkpointEvery = v }
+        if case .value(.int(let v))? = settings["early_stopping"] { patience = v }
 
         // The training step: a second, independent copy of the model's graph.
         let second = compiler.compile(source, options: CompileOptions(model: evalGraph.name))
@@ -106,70 +182,232 @@ public final class Trainer {
             .map { trainGraph[$0.outputs[0]].type.dtype } ?? .f32
         let schedule = LearningRateSchedule(config: config)
 
-        log("training \(evalGraph.name) on \(prepared.train.count) examples (validation \(prepared.validation.count), test \(prepared.test.count)); \(config.training.optimizer.kind.rawValue), batch \(config.batch), \(config.epochs) epochs")
-        var records: [EpochRecord] = []
-        let clock = ContinuousClock()
-        let runStart = clock.now
-        var step = 0, seenTotal = 0
-        for epoch in 1...max(1, config.epochs) {
-            let start = clock.now
-            var lossSum = 0.0, correct = 0, seen = 0
-            let batches = Batches(prepared.train, size: config.batch, shuffleSeed: UInt64(truncatingIfNeeded: config.seed), epoch: epoch)
-            for (k, batch) in batches.enumerated() {
-                var feed = try io.feed(batch)
-                let lr = schedule.rate(epoch: epoch, step: step, stepsPerEpoch: batches.count)
-                feed[TrainingGraph.learningRateInput] = HostTensor(shape: [], f64: [lr]).converted(to: lrDType)
-                let out = try trainer.run(feed, batch: batch.count)
-                let loss = out[TrainingGraph.lossOutput]!.doubles[0]
-                guard loss.isFinite else {
-                    throw DLCError("the loss became \(loss) at epoch \(epoch), step \(k + 1); lower the learning rate or clip gradients (clip_norm)")
+        // What is measured: the metrics of the list that fit the task, on validation each epoch.
+        let classification = io.prediction != nil && prepared.train.hasClassLabels
+        let applicable = classification ? ["accuracy", "precision", "recall", "f1", "auc", "roc_auc", "log_loss"] : ["mse", "mae", "r2"]
+        let metricNames = config.metrics.filter { applicable.contains($0) }
+        var columns: [String] = []
+        if prepared.validation.count > 0 {
+            if io.loss != nil { columns.append("val_loss") }
+            columns += metricNames.map { "val_" + $0 }
+        }
+        // Early stopping watches validation accuracy (classification), else validation loss,
+        // else (no validation split) the training loss.
+        let monitor: (name: String, higherIsBetter: Bool) =
+            prepared.validation.count == 0 ? ("loss", false)
+            : classification ? ("val_accuracy", true) : (io.loss != nil ? ("val_loss", false) : ("loss", false))
+
+        // The run's record, new or resumed.
+        var position = Checkpoint.Position()
+        var recorder: RunRecorder?
+        if let run = options.resume {
+            let (path, checkpoint) = try Checkpoint.latest(in: run)
+            guard !checkpoint.position.finished else { throw DLCError("the run \(run) has already finished") }
+            try trainer.setState(checkpoint.state)
+            position = checkpoint.position
+            trainer.runCounts = Dictionary(uniqueKeysWithValues: position.runCounts.compactMap { k, v in Int(k).map { ($0, v) } })
+            recorder = try RunRecorder(resuming: run, checkpoint: position)
+            log("resuming \(run) from \(path) (epoch \(position.epoch), step \(position.step))")
+        } else if let runs = options.runsDirectory {
+            let base = source.path.split(separator: "/").last.map(String.init) ?? "model.dlg"
+            let absolute = source.path.hasPrefix("/") ? source.path : FileManager.default.currentDirectoryPath + "/" + source.path
+            recorder = try RunRecorder(runsDirectory: runs, model: evalGraph.name,
+                                       settings: Self.settingsObject(config, model: evalGraph.name, overrides: overrides,
+                                                                     sourcePath: absolute, sourceCopy: base,
+                                                                     checkpointEvery: checkpointEvery, patience: patience),
+                                       source: source, environment: RunRecorder.environment(version: options.version), columns: columns)
+        }
+        if let recorder { log("recording the run in \(recorder.path)") }
+
+        func checkpoint() throws {
+            guard let recorder else { return }
+            position.runCounts = Dictionary(uniqueKeysWithValues: trainer.runCounts.map { (String($0), $1) })
+            try recorder.saveCheckpoint(Checkpoint(state: try trainer.allState(), position: position))
+        }
+
+        do {
+            let result = try runEpochs()
+            try recorder?.setStatus("finished")
+            return result
+        } catch let e as TrainInterrupted {
+            try? recorder?.setStatus("interrupted")
+            throw e
+        } catch let e as DLCError {
+            try? recorder?.setStatus("failed: " + e.message)
+            throw e
+        } catch {
+            try? recorder?.setStatus("failed: \(error)")
+            throw error
+        }
+
+        func runEpochs() throws -> TrainResult {
+            log("training \(evalGraph.name) on \(prepared.train.count) examples (validation \(prepared.validation.count), test \(prepared.test.count)); \(config.training.optimizer.kind.rawValue), batch \(config.batch), \(config.epochs) epochs")
+            let clock = ContinuousClock()
+            let runStart = clock.now
+            let secondsBefore = position.seconds
+            let stepsBefore = position.step
+            var stoppedEarly: Int?
+            epochs: while position.epoch <= max(1, config.epochs) {
+                let epoch = position.epoch
+                let start = clock.now
+                let batches = Batches(prepared.train, size: config.batch, shuffleSeed: UInt64(truncatingIfNeeded: config.seed), epoch: epoch)
+                for k in position.batch..<batches.count {
+                    let batch = batches[k]
+                    var feed = try io.feed(batch)
+                    let lr = schedule.rate(epoch: epoch, step: position.step, stepsPerEpoch: batches.count)
+                    feed[TrainingGraph.learningRateInput] = HostTensor(shape: [], f64: [lr]).converted(to: lrDType)
+                    let out = try trainer.run(feed, batch: batch.count)
+                    let loss = out[TrainingGraph.lossOutput]!.doubles[0]
+                    guard loss.isFinite else {
+                        throw DLCError("the loss became \(loss) at epoch \(epoch), step \(k + 1) (step \(position.step + 1) of the run); lower the learning rate or clip gradients (clip_norm)")
+                    }
+                    position.lossSum += loss * Double(batch.count)
+                    if let scores = io.prediction.flatMap({ out[$0] }) {
+                        position.correct += Metrics.correctCount(scores: scores, labels: batch.y)
+                    }
+                    position.seen += batch.count
+                    position.step += 1
+                    position.batch = k + 1
+                    recorder?.recordStep(step: position.step, epoch: epoch, loss: loss, lr: lr)
+                    let elapsed = (clock.now - runStart).seconds
+                    let done = Double(position.step - stepsBefore)
+                    let total = Double(batches.count * max(1, config.epochs) - stepsBefore)
+                    progress(TrainProgress(epoch: epoch, epochs: config.epochs, step: k + 1, steps: batches.count,
+                                           loss: position.lossSum / Double(max(1, position.seen)),
+                                           samplesPerSecond: done * Double(config.batch) / max(elapsed, 1e-9),
+                                           eta: elapsed / max(done, 1) * (total - done)))
+                    if options.shouldStop() {
+                        position.seconds = secondsBefore + (clock.now - runStart).seconds
+                        try checkpoint()
+                        throw TrainInterrupted(runDirectory: recorder?.path, step: position.step, epoch: epoch)
+                    }
+                    if let every = checkpointEvery, position.step % every == 0, k + 1 < batches.count {
+                        position.seconds = secondsBefore + (clock.now - runStart).seconds
+                        try checkpoint()
+                    }
                 }
-                lossSum += loss * Double(batch.count)
-                if let scores = io.prediction.flatMap({ out[$0] }) {
-                    correct += Metrics.correctCount(scores: scores, labels: batch.y)
+                try evaluator.setState(trainer.stateForGraph(evalGraph))
+                var record = EpochRecord(epoch: epoch, loss: position.lossSum / Double(max(1, position.seen)),
+                                         trainAccuracy: io.prediction == nil ? nil : Double(position.correct) / Double(max(1, position.seen)),
+                                         validationAccuracy: nil, seconds: 0)
+                if prepared.validation.count > 0 {
+                    let v = try evaluate(evaluator, io, prepared.validation, classification: classification)
+                    for (name, value) in v.metrics(["accuracy"] + metricNames) { record.metrics["val_" + name] = value }
+                    if classification, let s = v.scores { record.validationAccuracy = Metrics.accuracy(v.labels, Metrics.argmax(s)) }
                 }
-                seen += batch.count
-                step += 1
-                let elapsed = (clock.now - runStart).seconds
-                let done = Double(step), total = Double(batches.count * max(1, config.epochs))
-                progress(TrainProgress(epoch: epoch, epochs: config.epochs, step: k + 1, steps: batches.count,
-                                       loss: lossSum / Double(max(1, seen)), samplesPerSecond: Double(seenTotal + seen) / max(elapsed, 1e-9),
-                                       eta: elapsed / done * (total - done)))
+                record.seconds = (clock.now - start).seconds
+                position.records.append(record)
+                recorder?.recordEpoch(record)
+                log(Self.format(record, of: config.epochs))
+
+                // Early stopping and the best weights.
+                let watched = monitor.name == "loss" ? record.loss : record.metrics[monitor.name]
+                if let value = watched {
+                    let improved = position.best.map { monitor.higherIsBetter ? value > $0 : value < $0 } ?? true
+                    if improved {
+                        position.best = value
+                        position.bestEpoch = epoch
+                        position.sinceBest = 0
+                        if prepared.validation.count > 0 || patience != nil {
+                            try recorder?.saveWeights(trainer.stateForGraph(evalGraph), as: "best.safetensors")
+                        }
+                    } else {
+                        position.sinceBest += 1
+                    }
+                }
+                position.epoch += 1
+                position.batch = 0
+                position.lossSum = 0; position.correct = 0
+                position.seenBefore += position.seen
+                position.seen = 0
+                if let patience, position.sinceBest >= patience, position.epoch <= config.epochs {
+                    log("early stopping: \(monitor.name) has not improved for \(patience) epochs (best \(Self.round(position.best ?? 0)) at epoch \(position.bestEpoch))")
+                    stoppedEarly = epoch
+                    break epochs
+                }
+                position.seconds = secondsBefore + (clock.now - runStart).seconds
+                if position.epoch <= config.epochs { try checkpoint() }
             }
-            seenTotal += seen
-            try evaluator.setState(trainer.stateForGraph(evalGraph))
-            let validation = prepared.validation.count > 0 ? try evaluate(evaluator, io, prepared.validation).accuracy : nil
-            let seconds = (clock.now - start).seconds
-            let record = EpochRecord(epoch: epoch, loss: lossSum / Double(max(1, seen)),
-                                     trainAccuracy: io.prediction == nil ? nil : Double(correct) / Double(max(1, seen)),
-                                     validationAccuracy: validation, seconds: seconds)
-            records.append(record)
-            log(Self.format(record, of: config.epochs))
+            position.seconds = secondsBefore + (clock.now - runStart).seconds
+            position.finished = true
+            try checkpoint()
+            let finalState = try trainer.stateForGraph(evalGraph)
+            try recorder?.saveWeights(finalState, as: "weights.safetensors")
+            try evaluator.setState(finalState)
+            var testMetrics: [(name: String, value: Double)] = []
+            var test: (accuracy: Double?, loss: Double?) = (nil, nil)
+            if prepared.test.count > 0 {
+                let t = try evaluate(evaluator, io, prepared.test, classification: classification)
+                testMetrics = t.metrics(["accuracy"] + metricNames.filter { $0 != "accuracy" })
+                test.loss = t.loss
+                if classification, let s = t.scores { test.accuracy = Metrics.accuracy(t.labels, Metrics.argmax(s)) }
+                var line = "test"
+                if let l = test.loss { line += " loss \(Self.round(l))" }
+                if let a = test.accuracy { line += " accuracy \(Self.percent(a))" }
+                for (name, value) in testMetrics where name != "loss" && name != "accuracy" { line += " \(name) \(Self.round(value))" }
+                log(line + " on \(prepared.test.count) examples")
+                if let recorder { try recorder.writeJSON(t.report(["accuracy"] + metricNames), to: "test_metrics.json") }
+            }
+            if let recorder {
+                var summary: [String: Any] = ["model": evalGraph.name, "epochs": position.records.count, "steps": position.step,
+                                              "seconds": position.seconds, "monitor": monitor.name]
+                if let b = position.best, b.isFinite { summary["best"] = b; summary["best_epoch"] = position.bestEpoch }
+                if let stoppedEarly { summary["stopped_early_at"] = stoppedEarly }
+                if let last = position.records.last {
+                    summary["final_train_loss"] = last.loss
+                    for (k, v) in last.metrics where v.isFinite { summary["final_" + k] = v }
+                }
+                var t: [String: Double] = [:]
+                for (k, v) in testMetrics where v.isFinite { t[k] = v }
+                summary["test"] = t
+                try recorder.writeJSON(summary, to: "summary.json")
+            }
+            var result = TrainResult(model: evalGraph.name, epochs: position.records, testAccuracy: test.accuracy, testLoss: test.loss,
+                                     seconds: position.seconds, parameters: try trainer.allState(), config: config)
+            result.runDirectory = recorder?.path
+            result.source = source
+            result.testMetrics = testMetrics
+            result.stoppedEarlyAt = stoppedEarly
+            result.bestEpoch = position.bestEpoch > 0 ? position.bestEpoch : nil
+            return result
         }
-        let seconds = (clock.now - runStart).seconds
-        try evaluator.setState(trainer.stateForGraph(evalGraph))
-        let test: (accuracy: Double?, loss: Double?) = prepared.test.count > 0 ? try evaluate(evaluator, io, prepared.test) : (nil, nil)
-        if test.accuracy != nil || test.loss != nil {
-            var line = "test"
-            if let l = test.loss { line += " loss \((l * 10000).rounded() / 10000)" }
-            if let a = test.accuracy { line += " accuracy \(Self.percent(a))" }
-            log(line + " on \(prepared.test.count) examples")
-        }
-        return TrainResult(model: evalGraph.name, epochs: records, testAccuracy: test.accuracy, testLoss: test.loss,
-                           seconds: seconds, parameters: try trainer.allState(), config: config)
     }
 
-    /// Accuracy of the model's prediction output and mean of its loss on a data set
-    /// (inference mode; nil where the model has no such output or loss).
-    func evaluate(_ runner: StepRunner, _ io: ModelInterface, _ data: Dataset) throws -> (accuracy: Double?, loss: Double?) {
-        var correct = 0, lossSum = 0.0
+    /// The resolved settings of a run, flat (for `settings.json` and `dlc runs compare`).
+    static func settingsObject(_ config: TrainConfig, model: String, overrides: TrainOverrides, sourcePath: String,
+                               sourceCopy: String, checkpointEvery: Int?, patience: Int?) -> [String: Any] {
+        var s: [String: Any] = [:]
+        for (k, v) in config.section?.settings ?? [:] { s[k] = v.description }
+        s["epochs"] = config.epochs
+        s["batch"] = config.batch
+        s["seed"] = config.seed
+        s["lr"] = config.training.optimizer.lr
+        s["optimizer"] = config.training.optimizer.kind.rawValue
+        s["split"] = config.split
+        s["validation"] = config.validation
+        s["metrics"] = config.metrics
+        s["data"] = config.section?.settings["data"]?.description ?? "digits()"
+        return ["model": model, "settings": s, "overrides": overrides.dictionary,
+                "source_path": sourcePath, "source_copy": sourceCopy]
+    }
+
+    /// The model's predictions and mean loss on a data set (inference mode).
+    func evaluate(_ runner: StepRunner, _ io: ModelInterface, _ data: Dataset, classification: Bool) throws -> Evaluation {
+        var lossSum = 0.0
+        var scores: [[Double]] = [], targets: [[Double]] = []
         for batch in Batches(data, size: 256) {
             let out = try runner.run(try io.feed(batch), batch: batch.count)
-            if let prediction = io.prediction { correct += Metrics.correctCount(scores: out[prediction]!, labels: batch.y) }
+            if let p = io.prediction.flatMap({ out[$0] }) {
+                let c = p.shape.count > 1 ? p.count / max(1, p.shape[0]) : 1
+                let d = p.doubles
+                for i in 0..<batch.count { scores.append(Array(d[(i * c)..<((i + 1) * c)])) }
+            }
+            let y = batch.y.doubles, w = y.count / max(1, batch.count)
+            for i in 0..<batch.count { targets.append(Array(y[(i * w)..<((i + 1) * w)])) }
             if let loss = io.loss.flatMap({ out[$0] }) { lossSum += loss.doubles[0] * Double(batch.count) }
         }
-        let n = Double(max(1, data.count))
-        return (io.prediction == nil ? nil : Double(correct) / n, io.loss == nil ? nil : lossSum / n)
+        return Evaluation(count: data.count, loss: io.loss == nil ? nil : lossSum / Double(max(1, data.count)),
+                          scores: io.prediction == nil ? nil : scores, targets: targets, isClassification: classification)
     }
 
     func chooseModel(_ r: CompileResult, requested: String?, file: String) throws -> Graph {
@@ -187,11 +425,15 @@ public final class Trainer {
         return "\(r)%"
     }
 
+    static func round(_ v: Double) -> Double { (v * 10000).rounded() / 10000 }
+
     static func format(_ r: EpochRecord, of total: Int) -> String {
-        let loss = (r.loss * 10000).rounded() / 10000
-        var s = "epoch \(r.epoch)/\(total)  loss \(loss)"
+        var s = "epoch \(r.epoch)/\(total)  loss \(round(r.loss))"
         if let a = r.trainAccuracy { s += "  train accuracy \(percent(a))" }
         if let v = r.validationAccuracy { s += "  validation accuracy \(percent(v))" }
+        for k in r.metrics.keys.sorted() where k != "val_accuracy" {
+            s += "  \(k.replacingOccurrences(of: "val_", with: "validation ").replacingOccurrences(of: "_", with: " ")) \(round(r.metrics[k]!))"
+        }
         s += "  \((r.seconds * 100).rounded() / 100)s"
         return s
     }

@@ -6,14 +6,22 @@ import DLCExperiment
 import Glibc
 #endif
 
+/// Set by SIGINT; the training loop polls it after each step.
+private var interruptRequested: sig_atomic_t = 0
+
 /// `dlc train FILE.dlg`: train a model on its train section's data and report accuracy.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model of a .dlg file on the data of its train section.",
-        discussion: "Exit status: 0 when training finishes, 1 for errors in the file or the data, 2 for usage errors.")
+        discussion: """
+            Each run is recorded in RUNS-DIR/<model>-<timestamp>/ (settings, source, metrics, checkpoints, \
+            weights). Ctrl-C saves a checkpoint and exits with 130; --resume RUN continues the run exactly. \
+            Exit status: 0 when training finishes, 1 for errors in the file or the data, 2 for usage errors, \
+            130 when interrupted.
+            """)
 
-    @Argument(help: "The .dlg file.")
-    var file: String
+    @Argument(help: "The .dlg file (not with --resume).")
+    var file: String?
 
     @Option(help: "The model to train (when the file has several).")
     var model: String?
@@ -36,7 +44,24 @@ struct Train: ParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: "Write the trained model (inference plan and weights) to this .dlp file.")
     var output: String?
 
+    @Option(help: "The directory runs are recorded in.")
+    var runsDir = "runs"
+
+    @Flag(help: "Do not record the run.")
+    var noRecord = false
+
+    @Option(help: "Continue the run in this directory from its newest checkpoint.")
+    var resume: String?
+
     func validate() throws {
+        if resume != nil {
+            if file != nil { throw ValidationError("--resume takes the run's directory instead of a .dlg file") }
+            if epochs != nil || batch != nil || seed != nil || lr != nil || model != nil {
+                throw ValidationError("--resume continues a run with its own settings; --model, --epochs, --batch, --seed and --lr do not apply")
+            }
+        } else if file == nil {
+            throw ValidationError("give the .dlg file to train, or --resume RUN")
+        }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
         if let lr, !(lr > 0) || !lr.isFinite { throw ValidationError("--lr must be a positive number") }
@@ -45,31 +70,47 @@ struct Train: ParsableCommand {
     func run() throws {
         let registry = Registry.shared
         Compiler.installStandardPlugins(into: registry)
-        let source: SourceFile
-        do {
-            source = try SourceLoader.load(path: file)
-        } catch let e as DLCError {
-            FileHandle.standardError.write("error: \(e.message)\n")
-            throw ExitCode(2)
+        var source: SourceFile?
+        if let file {
+            do {
+                source = try SourceLoader.load(path: file)
+            } catch let e as DLCError {
+                FileHandle.standardError.write("error: \(e.message)\n")
+                throw ExitCode(2)
+            }
         }
+        signal(SIGINT) { _ in interruptRequested = 1 }
+        defer { signal(SIGINT, SIG_DFL) }
         do {
             let bar = ProgressBar(enabled: isatty(1) != 0)
-            let result = try Trainer(registry: registry).train(
-                source, model: model, overrides: TrainOverrides(epochs: epochs, batch: batch, seed: seed, lr: lr),
-                progress: { bar.show($0) },
-                log: { bar.clear(); FileHandle.standardOutput.write($0 + "\n") })
+            let options = RunOptions(runsDirectory: noRecord ? nil : runsDir, version: dlcVersion,
+                                     shouldStop: { interruptRequested != 0 })
+            let log: (String) -> Void = { bar.clear(); FileHandle.standardOutput.write($0 + "\n") }
+            let result: TrainResult
+            if let resume {
+                result = try Trainer(registry: registry).resume(resume, options: options, progress: { bar.show($0) }, log: log)
+            } else {
+                result = try Trainer(registry: registry).train(
+                    source!, model: model, overrides: TrainOverrides(epochs: epochs, batch: batch, seed: seed, lr: lr),
+                    options: options, progress: { bar.show($0) }, log: log)
+            }
             if json {
                 func number(_ v: Double?) -> String { v.map { "\($0)" } ?? "null" }
                 print("{\"model\":\"\(result.model)\",\"test_accuracy\":\(number(result.testAccuracy)),"
                       + "\"test_loss\":\(number(result.testLoss)),\"epochs\":\(result.epochs.count),"
-                      + "\"final_train_loss\":\(number(result.epochs.last?.loss)),\"seconds\":\(result.seconds)}")
+                      + "\"final_train_loss\":\(number(result.epochs.last?.loss)),\"seconds\":\(result.seconds),"
+                      + "\"run\":\(result.runDirectory.map { "\"\($0)\"" } ?? "null")}")
             }
             if let output {
-                let graph = Compiler(registry: registry).compile(source, options: CompileOptions(model: result.model)).graphs[0]
+                let graph = Compiler(registry: registry).compile(result.source ?? source!, options: CompileOptions(model: result.model)).graphs[0]
                 try PlanExport.prepareForInference(graph, registry: registry)
                 try PlanExport.write(graph, weights: result.parameters, batch: 1, to: output, registry: registry)
                 FileHandle.standardOutput.write("wrote \(output)\n")
             }
+        } catch let e as TrainInterrupted {
+            FileHandle.standardOutput.write("interrupted at epoch \(e.epoch), step \(e.step)"
+                + (e.runDirectory.map { "; checkpoint saved; continue with: dlc train --resume \($0)" } ?? "") + "\n")
+            throw ExitCode(130)
         } catch let e as CompileFailure {
             FileHandle.standardError.write(e.text)
             throw ExitCode(1)

@@ -13,8 +13,8 @@ public final class Executor {
     public let plan: ExecutionPlan
     /// Seed of the random ops and dropout; each run draws from (seed, run index, step).
     public var seed: UInt64 = 0
-    /// Completed runs.
-    public private(set) var runCount: UInt64 = 0
+    /// Completed runs (the position in the random stream; set it to resume a run exactly).
+    public var runCount: UInt64 = 0
 
     private let memory: UnsafeMutableRawPointer
     private let totalBytes: Int
