@@ -97,6 +97,12 @@ final class OpParityTests: XCTestCase {
         check("input x: f32[N, 5]\n input g: f32[N, 5]", "output y = gelu_backward(x, g, approximate: true)")
         check("input x: f32[10, 4]\n input i: i32[N]\n input u: f32[N, 4]", "output y = scatter_add(x, i, u, axis: 0)")
         check("input x: f32[N, 5]", "output y = dropout_mask(x, rate: 0.3)")
+        // Ops without operands lower too (the plan of a VAE's reparameterization).
+        do {
+            let g = try CPUTest.graph("model T {\n input x: f32[N, 4]\n output y = x + 0.0 * random_normal([N, 4])\n}\n")
+            let (cpu, ref) = try CPUTest.both(g, bindings: ["N": 3])
+            CPUTest.assertClose(cpu, ref, tolerance: 1e-6, "random_normal")
+        } catch { XCTFail("random_normal: \(error)") }
         // convolution_backward_weight: plain, strided with asymmetric padding, dilated, grouped,
         // and a stride that leaves input pixels unused.
         check("input x: f32[N, 3, 8, 8]\n input g: f32[N, 4, 8, 8]",

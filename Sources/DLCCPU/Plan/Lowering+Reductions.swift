@@ -26,7 +26,8 @@ extension Lowerer {
 
     /// Returns false if the op is not a reduction or normalization.
     mutating func lowerReduction(_ node: Node) throws -> Bool {
-        let x = node.inputs[0], xs = try shape(x), t = dtype(x)
+        guard let x = node.inputs.first else { return false }  // random_uniform / random_normal have no operand
+        let xs = try shape(x), t = dtype(x)
         let floats: Set<DType> = [.f32, .f64]
         if let code = reductionCodes[node.op] {
             try require(node, x, [.f32, .f64, .i32, .i64])
