@@ -431,7 +431,11 @@ public final class Trainer {
         var s = "epoch \(r.epoch)/\(total)  loss \(round(r.loss))"
         if let a = r.trainAccuracy { s += "  train accuracy \(percent(a))" }
         if let v = r.validationAccuracy { s += "  validation accuracy \(percent(v))" }
-        for k in r.metrics.keys.sorted() where k != "val_accuracy" {
+        let order = r.metrics.keys.sorted { a, b in
+            let rank = ["val_loss": 0, "val_accuracy": 1]
+            return (rank[a] ?? 2, a) < (rank[b] ?? 2, b)
+        }
+        for k in order where k != "val_accuracy" {
             s += "  \(k.replacingOccurrences(of: "val_", with: "validation ").replacingOccurrences(of: "_", with: " ")) \(round(r.metrics[k]!))"
         }
         s += "  \((r.seconds * 100).rounded() / 100)s"
