@@ -37,7 +37,7 @@ final class PlanFileCommandTests: XCTestCase {
     }
 
     func testTrainedPlanClassifiesTheDigits() throws {
-        let t = try DLCProcess.run(["train", "models/digits_mlp.dlg", "--epochs", "15", "-o", path("t.dlp")], timeout: 120)
+        let t = try DLCProcess.run(["train", "models/digits_mlp.dlg", "--epochs", "15", "--no-record", "-o", path("t.dlp")], timeout: 120)
         XCTAssertEqual(t.status, 0, t.stderr)
         let digits = try Digits.load()
         let first = digits.subset(Array(0..<100))
