@@ -37,12 +37,13 @@ let package = Package(
         // Diagrams: Graphviz (libgvc, libcgraph) as a system library, drawn in-process.
         .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc", providers: [.apt(["libgraphviz-dev"])]),
         .target(name: "DLCRender", dependencies: [core, "CGraphviz"], swiftSettings: swift5),
-        .target(name: "DLCDriver", dependencies: [core, "DLCFrontend", "DLCOps", "DLCPasses", "DLCResNet", "DLCTraining",
+        .target(name: "DLCDriver", dependencies: [core, "DLCFrontend", "DLCOps", "DLCPasses", "DLCResNet", "DLCAttention", "DLCTraining",
                                                   "DLCData", "DLCCPU", "DLCReference", "DLCRender"],
                 swiftSettings: swift5),
         // Layer plugins: they see only the plugin API (DLCCore). `path:` because SwiftPM's own
         // package plugins would otherwise claim the Plugins/ folder.
         .target(name: "DLCResNet", dependencies: [core], path: "Plugins/ResNet", swiftSettings: swift5),
+        .target(name: "DLCAttention", dependencies: [core], path: "Plugins/Attention", swiftSettings: swift5),
         // Run-time plugins: dlopen, the ABI check, installation (docs/plugins.md).
         .target(name: "DLCPluginLoader", dependencies: [core], swiftSettings: swift5),
         .executableTarget(name: "dlc", dependencies: [
@@ -69,6 +70,9 @@ let package = Package(
         // Builds the example plugin package (Plugins/Examples/Swish) and loads it.
         .testTarget(name: "DLCPluginTests", dependencies: [core, "DLCPluginLoader", "DLCDriver", "DLCExperiment",
                                                           "DLCReference", "DLCPasses", "DLCCPU", "_DLCTestSupport"], swiftSettings: swift5),
+        .testTarget(name: "DLCAttentionTests", dependencies: [core, "DLCAttention", "DLCDriver", "DLCReference", "DLCCPU",
+                                                             "DLCTraining", "DLCPasses", "_DLCTestSupport"],
+                    exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "DLCDriverTests", dependencies: [core, "DLCDriver", "DLCFrontend", "DLCData", "_DLCTestSupport"],
                     exclude: ["Golden", "Invalid"], swiftSettings: swift5),
     ]
