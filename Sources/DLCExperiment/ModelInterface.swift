@@ -4,7 +4,8 @@ import DLCData
 /// How a data set feeds a model: its first floating-point input takes the examples' features,
 /// its first integer input (if any) the class labels — or, for float targets, its second
 /// floating-point input. The prediction output, used for accuracy, is the first output of
-/// shape [N, C].
+/// shape [N, C] — only when the model takes labels: a model fed the features alone (an
+/// autoencoder, whose loss compares its output with its own input) has no accuracy.
 struct ModelInterface {
     let features: (name: String, type: TensorType)
     let labels: (name: String, type: TensorType)?
@@ -21,7 +22,7 @@ struct ModelInterface {
         labels = inputs.first { !$0.type.dtype.isFloat && $0.type.dtype != .bool }
             ?? inputs.filter { $0.type.dtype.isFloat }.dropFirst().first
         loss = graph.losses.first?.name
-        prediction = graph.outputs.first { o in
+        prediction = labels == nil ? nil : graph.outputs.first { o in
             let t = graph[o.value].type
             return t.rank == 2 && t.shape[1].value != nil
         }?.name
