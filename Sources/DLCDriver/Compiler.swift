@@ -24,6 +24,8 @@ public enum EmitKind: String, CaseIterable, Sendable {
     case train
     /// The execution plan: steps, buffers, arena offsets (`--batch`, `--train`).
     case plan
+    /// The graph that is lowered for execution, after fusion (the training step with `--train`).
+    case fused
 }
 
 /// Options of one compilation.
@@ -39,6 +41,8 @@ public struct CompileOptions: Sendable {
     public var batch = 1
     /// `--emit=plan` of the training step instead of inference.
     public var trainingPlan = false
+    /// Passes skipped wherever a pipeline would run them (`--disable-pass`).
+    public var disabledPasses: Set<String> = []
 
     public init(emit: EmitKind = .summary, printAfter: [String] = [], model: String? = nil, colors: Bool = false,
                 batch: Int = 1, trainingPlan: Bool = false) {
@@ -102,8 +106,13 @@ public struct Compiler {
             }
             // A pass outside the standard pipeline that --print-after names (e.g. `autodiff`)
             // runs after it, so that its result can be printed.
-            let extra = options.printAfter.filter { !Pipelines.standard.contains($0) }
-            pipeline = try PassManager(names: Pipelines.standard + extra.reduce(into: []) { if !$0.contains($1) { $0.append($1) } },
+            // The execution passes (fusion) run where a graph is prepared for lowering.
+            let extra = options.printAfter.filter { !Pipelines.standard.contains($0) && !Pipelines.execution.contains($0) }
+            for name in options.disabledPasses where registry.passes[name] == nil {
+                _ = try PassManager(names: [name], registry: registry)
+            }
+            pipeline = try PassManager(names: (Pipelines.standard + extra.reduce(into: []) { if !$0.contains($1) { $0.append($1) } })
+                                           .filter { !options.disabledPasses.contains($0) },
                                        registry: registry)
         } catch let e as DLCError {
             diags.error(e.message, at: .unknown)
@@ -128,6 +137,9 @@ public struct Compiler {
                         out += "// after \(pass)\n" + GraphPrinter().print(graph)
                     }
                 }
+                if ![.train, .plan, .fused].contains(options.emit), options.printAfter.contains(where: Pipelines.execution.contains) {
+                    out += runExecutionPasses(g, options: options, diagnostics: diags)
+                }
             }
         }
         if !diags.hasErrors {
@@ -141,7 +153,7 @@ public struct Compiler {
             case .ir: out += graphs.map { GraphPrinter().print($0) }.joined(separator: "\n")
             case .shapes: out += graphs.map { ShapeTable(graph: $0).render() }.joined(separator: "\n")
             case .dot: out += graphs.map { DiagramSupport.dot($0, registry: registry) }.joined(separator: "\n")
-            case .train, .plan:
+            case .train, .plan, .fused:
                 out += graphs.compactMap { lowered($0, sections: elaboration.trainSections, options: options, diagnostics: diags) }
                     .joined(separator: "\n")
             case .ast: break
@@ -151,6 +163,18 @@ public struct Compiler {
         let text = DiagnosticFormatter(colors: options.colors).format(sorted, dropped: diags.droppedErrors)
         return CompileResult(output: out, diagnosticsText: text, diagnostics: sorted, graphs: graphs,
                              trainSections: elaboration.trainSections, status: diags.hasErrors ? 1 : 0)
+    }
+
+    /// Runs `Pipelines.execution` (fusion) on a graph about to be lowered, printing after the
+    /// passes `--print-after` names.
+    func runExecutionPasses(_ graph: Graph, options: CompileOptions, diagnostics: DiagnosticEngine) -> String {
+        let names = Pipelines.execution.filter { !options.disabledPasses.contains($0) }
+        guard names.contains("fuse-elementwise"), let pm = try? PassManager(names: names, registry: registry) else { return "" }
+        var out = ""
+        pm.run(on: graph, context: PassContext(registry: registry, diagnostics: diagnostics)) { pass, g in
+            if options.printAfter.contains(pass) { out += "// after \(pass)\n" + GraphPrinter().print(g) }
+        }
+        return out
     }
 
     /// `--emit=train` and `--emit=plan`: the training step's graph, or a plan of the model
@@ -163,12 +187,16 @@ public struct Compiler {
                 VerifyPass().run(on: graph, context: PassContext(registry: registry, diagnostics: diagnostics))
                 if options.emit == .train { return GraphPrinter().print(graph) }
             }
+            var printed = runExecutionPasses(graph, options: options, diagnostics: diagnostics)
+            if diagnostics.hasErrors { return nil }
+            if options.emit == .fused { return printed + GraphPrinter().print(graph) }
             var bindings: [String: Int] = [:]
             for node in graph.inputNodes {
                 for case .symbol(let s) in graph[node.outputs[0]].type.shape { bindings[s] = options.batch }
             }
             let plan = try ExecutionPlan.build(graph, bindings: bindings, registry: registry, training: options.trainingPlan)
-            return PlanPrinter().print(plan)
+            printed += PlanPrinter().print(plan)
+            return printed
         } catch let e as DLCError {
             diagnostics.error(e.message, at: graph.location)
         } catch {

@@ -32,7 +32,7 @@ public struct StepBenchmark {
     /// - Throws: `CompileFailure` for errors in the file, `DLCError` when the plan cannot be built.
     /// - Parameter steps: steps per timed repetition; nil calibrates it to at least 50 ms.
     public func run(_ source: SourceFile, model: String?, batch: Int, inference: Bool, reps: Int = 9,
-                    steps: Int? = nil) throws -> Result {
+                    steps: Int? = nil, fuse: Bool = true) throws -> Result {
         let r = Compiler(registry: registry).compile(source, options: CompileOptions(model: model))
         guard r.status == 0 else { throw CompileFailure(text: r.diagnosticsText) }
         guard r.graphs.count == 1, let graph = r.graphs.first else {
@@ -44,6 +44,7 @@ public struct StepBenchmark {
         } else {
             _ = try TrainingGraph.build(graph, options: config.training, registry: registry)
         }
+        try ExecutionPasses.run(graph, registry: registry, fuse: fuse)
         let plan = try ExecutionPlan.build(graph, bindings: PlanExport.bindings(graph, batch: batch), registry: registry,
                                            training: !inference)
         let executor = try Executor(plan: plan)

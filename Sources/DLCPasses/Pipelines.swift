@@ -9,10 +9,24 @@ public let standardPassesPlugin = Plugin(name: "passes", summary: "the standard 
                             summary: "appends the gradient of the first loss for every trainable parameter (outputs grad.<name>)") {
         AutodiffPass()
     })
+    try r.register(fusedElementwiseOp)
+    try r.register(PassSpec(name: "fuse-elementwise",
+                            summary: "groups chains and trees of elementwise ops into fused_elementwise nodes") { FuseElementwisePass() })
 }
 
 /// The named pipelines.
 public enum Pipelines {
     /// What `dlc compile` runs on every model: check, re-type, clean, check again.
     public static let standard = ["verify", "infer-shapes", "dce", "verify"]
+    /// What runs on a graph before it is lowered for execution (after the training step is built).
+    public static let execution = ["fuse-elementwise", "dce", "verify"]
+
+    /// Runs `execution` (minus `disabled`) on a graph about to be lowered; throws the first error.
+    public static func prepareForExecution(_ graph: Graph, registry: Registry, disabled: Set<String> = []) throws {
+        let names = execution.filter { !disabled.contains($0) }
+        guard names.contains("fuse-elementwise") else { return }
+        let diags = DiagnosticEngine()
+        try PassManager(names: names, registry: registry).run(on: graph, context: PassContext(registry: registry, diagnostics: diags))
+        if diags.hasErrors { throw DLCError(diags.sorted.map(\.message).joined(separator: "; ")) }
+    }
 }

@@ -53,6 +53,7 @@ public final class ReferenceKernels {
         registerLossKernels(k)
         registerRandomKernels(k)
         registerBackwardKernels(k)
+        registerFusedKernels(k)
         return k
     }()
 

@@ -31,6 +31,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Steps per timed repetition (default: enough for 50 ms).")
     var steps: Int?
 
+    @Flag(name: .customLong("no-fuse"), help: "Run the plan without elementwise fusion.")
+    var noFuse = false
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -64,7 +67,7 @@ struct Bench: ParsableCommand {
 
     func benchSteps(_ source: SourceFile, registry: Registry) throws {
         let r = try StepBenchmark(registry: registry).run(source, model: model, batch: batch, inference: infer, reps: runs,
-                                                          steps: steps)
+                                                          steps: steps, fuse: !noFuse)
         if json {
             print("{\"file\":\"\(file)\",\"mode\":\"\(r.mode)\",\"batch\":\(r.batch),\"ms_per_step_median\":\(r.median),"
                   + "\"ms_per_step_min\":\(r.minimum),\"samples_per_s\":\(Double(r.batch) * 1000 / r.median),"

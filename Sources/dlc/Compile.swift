@@ -23,13 +23,16 @@ struct Compile: ParsableCommand {
     @Option(name: .customLong("print-after"), help: "Print the graph after this pass (repeatable).")
     var printAfter: [String] = []
 
+    @Option(name: .customLong("disable-pass"), help: "Skip this pass wherever a pipeline runs it (repeatable).")
+    var disablePass: [String] = []
+
     @Option(help: "Compile only this model of the file.")
     var model: String?
 
     @Option(help: "The batch size for --emit=plan (every symbolic dimension takes it).")
     var batch: Int = 1
 
-    @Flag(name: .customLong("train"), help: "With --emit=plan: the plan of the training step.")
+    @Flag(name: .customLong("train"), help: "With --emit=plan or fused: the training step.")
     var trainingPlan = false
 
     @Option(name: [.customShort("o"), .customLong("output")],
@@ -44,11 +47,11 @@ struct Compile: ParsableCommand {
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-        if trainingPlan && emit != .plan { throw ValidationError("--train applies to --emit plan only") }
+        if trainingPlan && emit != .plan && emit != .fused { throw ValidationError("--train applies to --emit plan and --emit fused only") }
         if let output { try asUsage { try OutputPath.check(output) } }
         let registry = Registry.shared
         Compiler.installStandardPlugins(into: registry)
-        for pass in printAfter where registry.passes[pass] == nil {
+        for pass in printAfter + disablePass where registry.passes[pass] == nil {
             let hint = closestName(to: pass, among: registry.passes.keys).map { "; did you mean '\($0)'?" } ?? ""
             throw ValidationError("unknown pass '\(pass)'\(hint) (passes: \(registry.passes.keys.sorted().joined(separator: ", ")))")
         }
@@ -64,8 +67,10 @@ struct Compile: ParsableCommand {
             FileHandle.standardError.write("error: \(e.message)\n")
             throw ExitCode(2)
         }
-        let result = Compiler(registry: registry).compile(source, options: CompileOptions(
-            emit: emit, printAfter: printAfter, model: model, colors: color.enabled, batch: batch, trainingPlan: trainingPlan))
+        var options = CompileOptions(
+            emit: emit, printAfter: printAfter, model: model, colors: color.enabled, batch: batch, trainingPlan: trainingPlan)
+        options.disabledPasses = Set(disablePass)
+        let result = Compiler(registry: registry).compile(source, options: options)
         FileHandle.standardOutput.write(result.output)
         FileHandle.standardError.write(result.diagnosticsText)
         if result.status != 0 { throw ExitCode(result.status) }

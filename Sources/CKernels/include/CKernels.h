@@ -99,4 +99,17 @@ int dlc_pool_backward(int dtype, int isMax, int64_t planes, int64_t h, int64_t w
                       const void *x, const void *g, void *y);
 /// Global average pooling: y[i] = mean of x[i·s … i·s + s).
 int dlc_mean_rows(int dtype, int64_t rows, int64_t s, const void *x, void *y);
+// fused.c ---------------------------------------------------------------------------------
+/// Elements per tile of dlc_fused; its scratch holds (nin + nconst + ninstr) tiles of doubles.
+enum { DLC_FUSED_TILE = 256 };
+/// A fused elementwise program over `shape` (1 ≤ rank ≤ DLC_MAX_RANK, f32 or f64): registers
+/// 0..nin-1 are the inputs (strides[i*rank + d], 0 where broadcast; the innermost stride 0 or
+/// 1), then nconst constants, then one per instruction. Instruction i is code[6i..6i+5] =
+/// {kind (0 unary, 1 binary, 2 where), op (dlc_unary/dlc_binary codes; unary 23 copy, 24
+/// nonzero), dst, a, b, c} with imm[2i], imm[2i+1] its alpha and beta. Result r is register
+/// out_regs[r], written contiguously to outputs[r]. Returns 0, or -1 for an unknown code.
+int dlc_fused(int dtype, int rank, const int64_t *shape, int nin, const int64_t *strides, const void *const *inputs,
+              int nconst, const double *consts, int ninstr, const int64_t *code, const double *imm, int nout,
+              const int64_t *out_regs, void *const *outputs, void *scratch);
+
 #endif

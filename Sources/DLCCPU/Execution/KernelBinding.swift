@@ -108,6 +108,8 @@ extension Executor {
             return { dlc_pool_backward(t, mx, planes, h, w, kh, kw, oh, ow, sh, sw, pt, pl, x[0], x[1], out) }
         case .matmul:
             return bindMatMul(a, x, y)
+        case .fused:
+            return bindFused(s)
         case .custom:
             guard let k = plan.pluginKernels[s.node] else {
                 throw DLCError("step \(index) ('\(s.op)') of '\(plan.name)' has no plugin kernel; load the plugin that provides '\(s.op)'")

@@ -36,6 +36,8 @@ public enum KernelKind: String, Sendable, CaseIterable {
     case reduce, argReduce, softmax, layerNorm, batchNorm, lrn, meanRows
     case crossEntropy, pairLoss, penalty, random
     case geluBackward, scatterAdd, poolingBackward
+    /// A fused elementwise program (`Lowering+Fused.swift`).
+    case fused
     case matmul, convolution, deconvolution, pooling, convolutionBackwardWeight
     /// A kernel a plugin supplied for its op (`ExecutionPlan.pluginKernels`).
     case custom

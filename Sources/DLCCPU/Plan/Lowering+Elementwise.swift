@@ -33,6 +33,7 @@ extension Lowerer {
         } else {
             switch op {
             case "where": try lowerWhere(node)
+            case "fused_elementwise": try lowerFused(node)
             case "cast":
                 let n = try shape(node.inputs[0]).reduce(1, *)
                 try emit(.cast, node, ints: [dtype(node.inputs[0]).code, dtype(node.outputs[0]).code, n])

@@ -21,7 +21,7 @@ import DLCCore
 /// Places the arena buffers of a plan (see the file header for the algorithm).
 public enum MemoryPlanner {
     /// Kernels whose output may overwrite a same-sized input that dies at the step.
-    static let elementwise: Set<KernelKind> = [.unary, .binary, .select, .cast, .random]
+    static let elementwise: Set<KernelKind> = [.unary, .binary, .select, .cast, .random, .fused]
 
     /// The buffer owning the bytes of `b`.
     static func root(_ b: Int, _ buffers: [PlanBuffer]) -> Int {

@@ -1,0 +1,24 @@
+// Binding of `fused` steps (see Lowering+Fused.swift) to dlc_fused.
+import CKernels
+import DLCCore
+
+extension Executor {
+    func bindFused(_ s: PlanStep) -> () -> Int32 {
+        let a = s.ints
+        let (dtype, rank, nin, nconst, ninstr, nout) = (Int32(a[0]), a[1], a[2], a[3], a[4], a[5])
+        let ints = stable(a[6...])
+        let shape = ints, strides = shape + rank, code = strides + nin * rank, outRegs = code + 6 * ninstr
+        let doubles = UnsafeMutableRawPointer(stable(s.floats.map { Int(Int64(bitPattern: $0.bitPattern)) }[...]))
+            .assumingMemoryBound(to: Double.self)
+        let scratch = UnsafeMutableRawPointer(stable(Array(repeating: 0, count: (nin + nconst + ninstr) * Int(DLC_FUSED_TILE))[...]))
+        // Pointer arrays in the executor's argument blocks (64-bit addresses).
+        let ins = UnsafeRawPointer(stable(s.inputs.map { Int(bitPattern: pointer($0)) }[...]))
+            .assumingMemoryBound(to: UnsafeRawPointer?.self)
+        let outs = UnsafeRawPointer(stable(s.outputs.map { Int(bitPattern: pointer($0)) }[...]))
+            .assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+        let (r, ni, nc, nn, no) = (Int32(rank), Int32(nin), Int32(nconst), Int32(ninstr), Int32(nout))
+        return {
+            dlc_fused(dtype, r, shape, ni, strides, ins, nc, doubles, nn, code, doubles + nconst, no, outRegs, outs, scratch)
+        }
+    }
+}

@@ -1,0 +1,43 @@
+// The reference kernel of `fused_elementwise`: runs the group's instructions one by one with
+// the reference kernels of their ops (so the fused node means exactly what the group meant),
+// then broadcasts each result to the node's result shape.
+import DLCCore
+
+func registerFusedKernels(_ k: ReferenceKernels) {
+    k.register("fused_elementwise") { ctx in
+        let program = try FusedProgram(attributes: ctx.arguments.statics)
+        guard case .dtype(let d)? = ctx.arguments.statics["dtype"] else { throw DLCError("fused_elementwise needs a dtype") }
+        var temps: [HostTensor] = []
+        for (i, ins) in program.instructions.enumerated() {
+            let boolOperand = { (j: Int) in
+                ins.op.hasPrefix("logical_") || (ins.op == "where" && j == 0)
+            }
+            let operands: [HostTensor] = try ins.operands.enumerated().map { j, o in
+                switch o {
+                case .input(let k):
+                    guard k < ctx.inputs.count else { throw DLCError("instruction \(i) reads operand \(k) of \(ctx.inputs.count)") }
+                    return ctx.inputs[k]
+                case .temp(let k): return temps[k]
+                case .constant(let c): return HostTensor.from([c], shape: [], dtype: boolOperand(j) ? .bool : d)
+                }
+            }
+            var shape: [Int] = []
+            for o in operands {
+                guard let s = broadcastShapes(shape, o.shape) else { throw DLCError("instruction \(i): operands do not broadcast") }
+                shape = s
+            }
+            guard let kernel = ReferenceKernels.standard.kernel(for: ins.op) else {
+                throw DLCError("instruction \(i): no reference kernel for '\(ins.op)'")
+            }
+            let sub = ReferenceKernelContext(inputs: operands, arguments: Arguments(statics: ins.attributes),
+                                             outputShapes: [shape], outputTypes: [ins.dtype], rng: ctx.rng, training: ctx.training)
+            temps.append(try kernel(sub)[0])
+        }
+        return program.results.enumerated().map { r, k in
+            let t = temps[k], shape = ctx.outputShapes[r]
+            if t.shape == shape { return t.converted(to: ctx.outputTypes[r]) }
+            let values = t.doubles, index = broadcastIndices(from: t.shape, to: shape)
+            return HostTensor.from(index.map { values[$0] }, shape: shape, dtype: ctx.outputTypes[r])
+        }
+    }
+}

@@ -1,0 +1,83 @@
+// Elementwise fusion (`fuse-elementwise`, run by ExecutionPasses) must not change results: on
+// every model of models/ (but those with random ops, whose streams are keyed by step index), the fused and the unfused plans give the same outputs (inference) and
+// the same loss, outputs and state after one training step (the momentum buffers after one
+// SGD-momentum step are the gradients), within 1e-5; the fused plans have fewer kernels.
+import DLCCore
+import DLCCPU
+import DLCDriver
+import DLCReference
+import DLCTraining
+import Foundation
+import XCTest
+import _DLCTestSupport
+
+final class FusionParityTests: XCTestCase {
+    static let batch = 2
+
+    var modelPaths: [String] {
+        let dir = Repository.root.appendingPathComponent("models")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return names.filter { $0.hasSuffix(".dlg") }.sorted().map { "models/\($0)" }
+    }
+
+    func compiled(_ path: String) throws -> Graph? {
+        let r = try TestCompiler.compile(file: Repository.root.appendingPathComponent(path))
+        guard r.status == 0, r.graphs.count == 1 else { return nil }
+        return r.graphs[0]
+    }
+
+    func bindings(_ g: Graph) -> [String: Int] {
+        var b: [String: Int] = [:]
+        for node in g.inputNodes { for case .symbol(let s) in g[node.outputs[0]].type.shape { b[s] = Self.batch } }
+        return b
+    }
+
+    func hasRandomOps(_ g: Graph) -> Bool {
+        g.nodes.contains { ["random_uniform", "random_normal", "bernoulli", "dropout_mask", "dropout"].contains($0.op) }
+    }
+
+    /// Runs both graphs (the second fused) once with the same state and inputs.
+    func compare(_ plain: Graph, _ fused: Graph, training: Bool, _ what: String) throws -> (Int, Int) {
+        try ExecutionPasses.run(fused, registry: CPUTest.registry)
+        XCTAssertFalse(fused.nodes.contains { $0.op == "fused_elementwise" && $0.outputs.isEmpty }, what)
+        let b = bindings(plain)
+        let p1 = try ExecutionPlan.build(plain, bindings: b, registry: CPUTest.registry, training: training)
+        let p2 = try ExecutionPlan.build(fused, bindings: b, registry: CPUTest.registry, training: training)
+        let e1 = try Executor(plan: p1), e2 = try Executor(plan: p2)
+        let params = ParameterInitializer.initialize(plain, seed: 3)
+        try e1.setState(params)
+        try e2.setState(params.filter { name, _ in p2.state.contains { $0.name == name } })
+        var feed = CPUTest.inputs(plain, bindings: b, seed: 11)
+        if let lr = plain.inputNodes.first(where: { $0.attributes["name"]?.stringValue == TrainingGraph.learningRateInput }) {
+            feed[TrainingGraph.learningRateInput] = HostTensor(shape: [], f64: [0.01]).converted(to: plain[lr.outputs[0]].type.dtype)
+        }
+        let r1 = try e1.run(inputs: feed), r2 = try e2.run(inputs: feed)
+        CPUTest.assertClose(r2, r1, tolerance: 1e-5, what)
+        if training {
+            for slot in p1.state {
+                let a = try e1.state(named: slot.name), c = try e2.state(named: slot.name)
+                CPUTest.assertClose(["s": c], ["s": a], tolerance: 1e-5, "\(what): state \(slot.name)")
+            }
+        }
+        return (p1.steps.count, p2.steps.count)
+    }
+
+    func testFusedAndUnfusedPlansAgreeOnEveryModel() throws {
+        var checked = 0
+        for path in modelPaths {
+            // Random ops draw from a stream keyed by the step's index, which fusion changes.
+            guard let a = try compiled(path), let b = try compiled(path), !hasRandomOps(a) else { continue }
+            let (k1, k2) = try compare(a, b, training: false, "\(path) inference")
+            XCTAssertLessThanOrEqual(k2, k1, "\(path) inference kernels")
+            guard let c = try compiled(path), let d = try compiled(path) else { continue }
+            let r = try TestCompiler.compile(file: Repository.root.appendingPathComponent(path))
+            let config = r.trainSections.first.map(TrainConfig.init) ?? TrainConfig()
+            _ = try TrainingGraph.build(c, options: config.training, registry: CPUTest.registry)
+            _ = try TrainingGraph.build(d, options: config.training, registry: CPUTest.registry)
+            let (t1, t2) = try compare(c, d, training: true, "\(path) training step")
+            XCTAssertLessThan(t2, t1, "\(path) training-step kernels")
+            checked += 1
+        }
+        XCTAssertGreaterThanOrEqual(checked, 5)
+    }
+}
