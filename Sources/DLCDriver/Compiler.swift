@@ -137,7 +137,7 @@ public struct Compiler {
                         out += "// after \(pass)\n" + GraphPrinter().print(graph)
                     }
                 }
-                if ![.train, .plan, .fused].contains(options.emit), options.printAfter.contains(where: Pipelines.execution.contains) {
+                if ![.train, .plan, .fused].contains(options.emit), options.printAfter.contains(where: { Pipelines.execution.contains($0) && !Pipelines.standard.contains($0) }) {
                     out += runExecutionPasses(g, options: options, diagnostics: diags)
                 }
             }
@@ -172,7 +172,8 @@ public struct Compiler {
         guard names.contains("fuse-elementwise"), let pm = try? PassManager(names: names, registry: registry) else { return "" }
         var out = ""
         pm.run(on: graph, context: PassContext(registry: registry, diagnostics: diagnostics)) { pass, g in
-            if options.printAfter.contains(pass) { out += "// after \(pass)\n" + GraphPrinter().print(g) }
+            // Passes of the standard pipeline print there (once), not again here.
+            if options.printAfter.contains(pass), !Pipelines.standard.contains(pass) { out += "// after \(pass)\n" + GraphPrinter().print(g) }
         }
         return out
     }

@@ -68,6 +68,6 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(o.status, 0)
         XCTAssertTrue(o.stdout.contains("builtin"))
         XCTAssertTrue(o.stdout.contains("dense"))
-        XCTAssertTrue(o.stdout.contains("passes: autodiff, dce, infer-shapes, verify"), o.stdout)
+        XCTAssertTrue(o.stdout.contains("passes: autodiff, dce, fuse-elementwise, infer-shapes, verify"), o.stdout)
     }
 }
