@@ -6,7 +6,8 @@
 //    the last step that reads it or any view of it. Outputs, losses and state-update sources
 //    live to the end of the run; a root nobody reads dies right after its step.
 // 2. Placement, step by step. For each output of step i:
-//    - in place: if the step is elementwise (unary, binary, where, cast, bernoulli/dropout),
+//    - in place: if the step is elementwise (unary, binary, where, cast, bernoulli/dropout;
+//      fused, for each of its results),
 //      one of its arena inputs dies at step i, is not kept to the end, and has exactly the
 //      output's size, the output takes over that input's bytes;
 //    - otherwise best fit: the smallest free block that holds it (split, remainder stays
@@ -68,7 +69,7 @@ public enum MemoryPlanner {
                 guard buffers[r].region == .arena, life[r]?.lowerBound == i, r == o else { continue }
                 let size = alignUp(max(buffers[r].bytes, 1))
                 naive += size
-                if elementwise.contains(steps[i].kernel), steps[i].outputs.count == 1,
+                if elementwise.contains(steps[i].kernel), steps[i].outputs.count == 1 || steps[i].kernel == .fused,
                    let donor = steps[i].inputs.map({ root($0, buffers) }).first(where: { d in
                        buffers[d].region == .arena && life[d]?.upperBound == i && !transferred.contains(d)
                            && alignUp(max(buffers[d].bytes, 1)) == size && buffers[d].bytes == buffers[r].bytes
