@@ -166,9 +166,7 @@ public final class Trainer {
         let second = compiler.compile(source, options: CompileOptions(model: evalGraph.name))
         let trainGraph = second.graphs[0]
         _ = try TrainingGraph.build(trainGraph, options: config.training, registry: registry)
-        // Not fused yet: fusion renumbers the steps, and the random streams (dropout, VAE
-        // sampling) are keyed by step index, which moves the zoo's stochastic bars.
-        // try ExecutionPasses.run(trainGraph, registry: registry)
+        try ExecutionPasses.run(trainGraph, registry: registry)
 
         let io = try ModelInterface(evalGraph)
         let directory = source.path.contains("/") ? String(source.path[..<source.path.lastIndex(of: "/")!]) : nil
