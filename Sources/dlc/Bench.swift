@@ -45,15 +45,8 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
-        let registry = Registry.shared
-        Compiler.installStandardPlugins(into: registry)
-        let source: SourceFile
-        do {
-            source = try SourceLoader.load(path: file)
-        } catch let e as DLCError {
-            FileHandle.standardError.write("error: \(e.message)\n")
-            throw ExitCode(2)
-        }
+        let registry = standardRegistry()
+        let source = try loadSource(file)
         do {
             if compile { try benchCompile(source, registry: registry) } else { try benchSteps(source, registry: registry) }
         } catch let e as CompileFailure {

@@ -49,8 +49,7 @@ struct Compile: ParsableCommand {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         if trainingPlan && emit != .plan && emit != .fused { throw ValidationError("--train applies to --emit plan and --emit fused only") }
         if let output { try asUsage { try OutputPath.check(output) } }
-        let registry = Registry.shared
-        Compiler.installStandardPlugins(into: registry)
+        let registry = standardRegistry()
         for pass in printAfter + disablePass where registry.passes[pass] == nil {
             let hint = closestName(to: pass, among: registry.passes.keys).map { "; did you mean '\($0)'?" } ?? ""
             throw ValidationError("unknown pass '\(pass)'\(hint) (passes: \(registry.passes.keys.sorted().joined(separator: ", ")))")
@@ -58,15 +57,8 @@ struct Compile: ParsableCommand {
     }
 
     func run() throws {
-        let registry = Registry.shared
-        Compiler.installStandardPlugins(into: registry)
-        let source: SourceFile
-        do {
-            source = try SourceLoader.load(path: file)
-        } catch let e as DLCError {
-            FileHandle.standardError.write("error: \(e.message)\n")
-            throw ExitCode(2)
-        }
+        let registry = standardRegistry()
+        let source = try loadSource(file)
         var options = CompileOptions(
             emit: emit, printAfter: printAfter, model: model, colors: color.enabled, batch: batch, trainingPlan: trainingPlan)
         options.disabledPasses = Set(disablePass)

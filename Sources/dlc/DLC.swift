@@ -87,6 +87,23 @@ func preferPassiveOpenMPThreads() {
     // execv returns only on failure: go on with the default policy.
 }
 
+/// The process-wide registry with the standard plugins installed (plugins given with
+/// `--plugin` were loaded into it before the subcommand runs).
+func standardRegistry() -> Registry {
+    Compiler.installStandardPlugins(into: Registry.shared)
+    return Registry.shared
+}
+
+/// Reads a source file; a missing or unreadable file is a usage error (exit status 2).
+func loadSource(_ path: String) throws -> SourceFile {
+    do {
+        return try SourceLoader.load(path: path)
+    } catch let e as DLCError {
+        FileHandle.standardError.write("error: \(e.message)\n")
+        throw ExitCode(2)
+    }
+}
+
 /// Runs a check whose `UsageError` is a usage error of the command line (exit status 2).
 func asUsage(_ check: () throws -> Void) throws {
     do { try check() } catch let e as UsageError { throw ValidationError(e.message) }

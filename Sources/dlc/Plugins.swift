@@ -10,8 +10,7 @@ struct Plugins: ParsableCommand {
     var verbose = false
 
     func run() throws {
-        let registry = Registry.shared
-        Compiler.installStandardPlugins(into: registry)
+        let registry = standardRegistry()
         var out = ""
         for p in registry.plugins {
             out += "\(p.name)\(p.implicit ? "" : " (use \(p.name))") — \(p.summary)\n"

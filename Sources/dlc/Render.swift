@@ -65,16 +65,9 @@ struct Render: ParsableCommand {
     }
 
     func run() throws {
-        let registry = Registry.shared
-        Compiler.installStandardPlugins(into: registry)
+        let registry = standardRegistry()
         let format = OutputFormat(path: output)!
-        let source: SourceFile
-        do {
-            source = try SourceLoader.load(path: file)
-        } catch let e as DLCError {
-            FileHandle.standardError.write("error: \(e.message)\n")
-            throw ExitCode(2)
-        }
+        let source = try loadSource(file)
         let result = Compiler(registry: registry).compile(source, options: CompileOptions(
             emit: .shapes, model: model, colors: color.enabled))
         FileHandle.standardError.write(result.diagnosticsText)

@@ -30,8 +30,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let registry = Registry.shared
-        Compiler.installStandardPlugins(into: registry)
+        let registry = standardRegistry()
         var files: [String: String] = [:]
         for i in inputs {
             let parts = i.split(separator: "=", maxSplits: 1).map(String.init)

@@ -68,16 +68,10 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let registry = Registry.shared
-        Compiler.installStandardPlugins(into: registry)
+        let registry = standardRegistry()
         var source: SourceFile?
         if let file {
-            do {
-                source = try SourceLoader.load(path: file)
-            } catch let e as DLCError {
-                FileHandle.standardError.write("error: \(e.message)\n")
-                throw ExitCode(2)
-            }
+            source = try loadSource(file)
         }
         signal(SIGINT) { _ in interruptRequested = 1 }
         defer { signal(SIGINT, SIG_DFL) }
