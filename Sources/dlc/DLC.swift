@@ -23,7 +23,7 @@ struct DLC: ParsableCommand {
 
     /// Usage errors exit with 2 (not ArgumentParser's 64), help and version with 0.
     static func main() {
-        preferPassiveOpenMPThreads()
+        preferBoundedOpenMPSpinning()
         do {
             let (plugins, arguments) = try pluginOptions(Array(CommandLine.arguments.dropFirst()))
             do {
@@ -75,16 +75,19 @@ func pluginOptions(_ args: [String]) throws -> (plugins: [String], rest: [String
     return (plugins, rest)
 }
 
-/// oneDNN runs on OpenMP (libgomp), whose threads spin while they wait for work by default.
-/// On a busy machine spinning threads starve each other: a 1 ms training step took 50–75 ms
-/// with other processes running, against 1.05 ms with passive waiting (which is also faster on
-/// an idle machine here). libgomp reads `OMP_WAIT_POLICY` when it is loaded, before `main`, so
-/// `dlc` re-executes itself once with the variable set — unless the user set it.
-func preferPassiveOpenMPThreads() {
-    guard getenv("OMP_WAIT_POLICY") == nil else { return }
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1)
+/// oneDNN runs on OpenMP (libgomp), whose idle threads spin before they sleep. Spinning
+/// without bound (OMP_WAIT_POLICY=ACTIVE) is fastest on an idle machine but collapses when
+/// other processes want the cores (a 0.7 ms training step took 46 ms under two busy loops);
+/// sleeping at once (PASSIVE) is robust but costs a wake-up per kernel (LeNet-5 inference at
+/// batch 1: 0.33 ms instead of 0.03). A bounded spin of 100,000 iterations keeps both: 0.041 ms
+/// idle, 0.063 ms under load (measured here; see docs/performance.md). libgomp reads its
+/// environment when it is loaded, before `main`, so `dlc` re-executes itself once with
+/// `GOMP_SPINCOUNT` set — unless the user set it or `OMP_WAIT_POLICY`.
+func preferBoundedOpenMPSpinning() {
+    guard getenv("OMP_WAIT_POLICY") == nil, getenv("GOMP_SPINCOUNT") == nil else { return }
+    setenv("GOMP_SPINCOUNT", "100000", 1)
     execv("/proc/self/exe", CommandLine.unsafeArgv)
-    // execv returns only on failure: go on with the default policy.
+    // execv returns only on failure: go on with libgomp's defaults.
 }
 
 /// The process-wide registry with the standard plugins installed (plugins given with
