@@ -91,15 +91,7 @@ public struct ModelSummary {
     }
 
     /// `61,706`
-    func grouped(_ n: Int) -> String {
-        let s = String(n.magnitude)
-        var out = ""
-        for (i, ch) in s.enumerated() {
-            if i > 0 && (s.count - i) % 3 == 0 { out += "," }
-            out.append(ch)
-        }
-        return (n < 0 ? "-" : "") + out
-    }
+    func grouped(_ n: Int) -> String { Formatting.grouped(n) }
 
     func bytes(_ n: Int) -> String {
         if n < 1024 { return "\(n) B" }

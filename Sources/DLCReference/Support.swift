@@ -91,15 +91,7 @@ func truncatedInt64(_ d: Double) -> Int64 {
 }
 
 /// Row-major strides of a shape.
-func strides(_ shape: [Int]) -> [Int] {
-    var s = Array(repeating: 1, count: shape.count)
-    var acc = 1
-    for i in stride(from: shape.count - 1, through: 0, by: -1) {
-        s[i] = acc
-        acc *= shape[i]
-    }
-    return s
-}
+func strides(_ shape: [Int]) -> [Int] { Shapes.contiguousStrides(shape) }
 
 /// Calls `body` with every multi-index of `shape` in row-major order (with its linear index).
 func forEachIndex(_ shape: [Int], _ body: ([Int], Int) throws -> Void) rethrows {

@@ -94,15 +94,7 @@ extension DType {
 }
 
 /// Row-major strides (in elements) of a shape.
-func contiguousStrides(_ shape: [Int]) -> [Int] {
-    var s = Array(repeating: 1, count: shape.count)
-    var acc = 1
-    for i in stride(from: shape.count - 1, through: 0, by: -1) {
-        s[i] = acc
-        acc *= shape[i]
-    }
-    return s
-}
+func contiguousStrides(_ shape: [Int]) -> [Int] { Shapes.contiguousStrides(shape) }
 
 /// Strides reading `shape` broadcast to `out` (NumPy rules: aligned right, 0 where broadcast).
 func broadcastStrides(_ shape: [Int], to out: [Int]) -> [Int] {

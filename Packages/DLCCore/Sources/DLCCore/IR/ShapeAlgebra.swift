@@ -33,6 +33,17 @@ public enum Shapes {
         return axis < 0 ? axis + rank : axis
     }
 
+    /// Row-major (C-order) strides, in elements, of a concrete shape.
+    public static func contiguousStrides(_ shape: [Int]) -> [Int] {
+        var s = Array(repeating: 1, count: shape.count)
+        var acc = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            s[i] = acc
+            acc *= shape[i]
+        }
+        return s
+    }
+
     /// Product of dimensions when all are known.
     public static func knownProduct(_ dims: some Sequence<Dim>) -> Int? {
         var p = 1
