@@ -63,23 +63,13 @@ public func registerBackwardKernels(_ k: ReferenceKernels) {
                 for y in 0..<oh {
                     for xo in 0..<ow {
                         let gi = gv[(plane * oh + y) * ow + xo]
-                        var y0 = y * stride[0] - pad[0], x0 = xo * stride[1] - pad[1]
-                        var y1 = min(y0 + kernel[0], h + pad[0]), x1 = min(x0 + kernel[1], w + pad[1])
-                        let poolSize = (y1 - y0) * (x1 - x0)
-                        y0 = max(y0, 0); x0 = max(x0, 0); y1 = min(y1, h); x1 = min(x1, w)
+                        let win = PoolWindow(y: y, x: xo, kernel: kernel, stride: stride, pad: pad, h: h, w: w)
                         if name == "avgpool2d" {
-                            for iy in y0..<max(y0, y1) { for ix in x0..<max(x0, x1) { out[base + iy * w + ix] += gi / Double(poolSize) } }
+                            for iy in win.rows { for ix in win.cols { out[base + iy * w + ix] += gi / Double(win.divisor) } }
                         } else {
-                            var best = -1
-                            for iy in y0..<max(y0, y1) {
-                                for ix in x0..<max(x0, x1) {
-                                    let i = base + iy * w + ix
-                                    if best < 0 { best = i; continue }
-                                    if xv[best].isNaN { continue }
-                                    if xv[i].isNaN || xv[i] > xv[best] { best = i }
-                                }
+                            guard let best = win.argmax(xv, base: base, w: w) else {
+                                throw kernelError(name + "_backward", "a pooling window lies entirely in the padding")
                             }
-                            guard best >= 0 else { throw kernelError(name + "_backward", "a pooling window lies entirely in the padding") }
                             out[best] += gi
                         }
                     }

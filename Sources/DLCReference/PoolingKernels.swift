@@ -21,25 +21,15 @@ func registerPoolingKernels(_ k: ReferenceKernels) {
                 for y in 0..<oh {
                     for xo in 0..<ow {
                         let o = (plane * oh + y) * ow + xo
-                        var y0 = y * stride[0] - pad[0], x0 = xo * stride[1] - pad[1]
-                        var y1 = min(y0 + kernel[0], h + pad[0]), x1 = min(x0 + kernel[1], w + pad[1])
-                        let poolSize = (y1 - y0) * (x1 - x0)
-                        y0 = max(y0, 0); x0 = max(x0, 0); y1 = min(y1, h); x1 = min(x1, w)
+                        let win = PoolWindow(y: y, x: xo, kernel: kernel, stride: stride, pad: pad, h: h, w: w)
                         if name == "avgpool2d" {
                             var acc = 0.0
-                            for iy in y0..<max(y0, y1) { for ix in x0..<max(x0, x1) { acc += xv[base + iy * w + ix] } }
-                            out[o] = acc / Double(poolSize)
+                            for iy in win.rows { for ix in win.cols { acc += xv[base + iy * w + ix] } }
+                            out[o] = acc / Double(win.divisor)
                         } else {
-                            var best = -1
-                            for iy in y0..<max(y0, y1) {
-                                for ix in x0..<max(x0, x1) {
-                                    let i = base + iy * w + ix
-                                    if best < 0 { best = i; continue }
-                                    if xv[best].isNaN { continue }
-                                    if xv[i].isNaN || xv[i] > xv[best] { best = i }
-                                }
+                            guard let best = win.argmax(xv, base: base, w: w) else {
+                                throw kernelError(name, "a pooling window lies entirely in the padding")
                             }
-                            guard best >= 0 else { throw kernelError(name, "a pooling window lies entirely in the padding") }
                             picks[o] = best
                         }
                     }
@@ -54,5 +44,40 @@ func registerPoolingKernels(_ k: ReferenceKernels) {
         let v = x.doubles
         let out = (0..<(x.shape[0] * x.shape[1])).map { p in v[(p * hw)..<((p + 1) * hw)].reduce(0, +) / Double(hw) }
         return [HostTensor.from(out, shape: ctx.outputShapes[0], dtype: ctx.outputTypes[0])]
+    }
+}
+
+/// One output position's pooling window over an input plane: the rows and columns it covers
+/// once clipped to the input, and the divisor of an average (PyTorch's: padding counts,
+/// overhang past the padded edge in ceil mode does not). Shared by pooling and its backward
+/// ops, so both pick the same elements.
+struct PoolWindow {
+    let rows: Range<Int>
+    let cols: Range<Int>
+    let divisor: Int
+
+    init(y: Int, x: Int, kernel: [Int], stride: [Int], pad: [Int], h: Int, w: Int) {
+        let y0 = y * stride[0] - pad[0], x0 = x * stride[1] - pad[1]
+        let y1 = min(y0 + kernel[0], h + pad[0]), x1 = min(x0 + kernel[1], w + pad[1])
+        divisor = (y1 - y0) * (x1 - x0)
+        let r0 = max(y0, 0), c0 = max(x0, 0)
+        rows = r0..<max(r0, min(y1, h))
+        cols = c0..<max(c0, min(x1, w))
+    }
+
+    /// The flat index of the window's maximum in `values` (plane at `base`, row width `w`):
+    /// the first NaN if any, else the first maximum in row-major order; nil for a window
+    /// lying entirely in the padding.
+    func argmax(_ values: [Double], base: Int, w: Int) -> Int? {
+        var best: Int?
+        for iy in rows {
+            for ix in cols {
+                let i = base + iy * w + ix
+                guard let b = best else { best = i; continue }
+                if values[b].isNaN { continue }
+                if values[i].isNaN || values[i] > values[b] { best = i }
+            }
+        }
+        return best
     }
 }
