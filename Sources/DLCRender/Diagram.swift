@@ -34,6 +34,8 @@ public struct Diagram {
         public var isGradient: Bool = false
         /// Parameter edges are drawn light.
         public var isParameter: Bool = false
+        /// An explicit colour (the plan stage's groups of buffers sharing memory).
+        public var color: String? = nil
     }
 
     /// A labelled cluster: a scope with more than one visible op.
@@ -184,6 +186,7 @@ struct DiagramBuilder {
         var placed = Set<Slot>()
         var familiesSeen = Set<OpFamily>()
         var slotID: [Slot: String] = [:]
+        var fused: [Int: FusedDrawing] = [:]  // fused_elementwise nodes drawn as clusters of their instructions
 
         func clusterFor(_ chain: [String]) -> (Diagram.Cluster, String) {
             var parent = d.root, scope = ""
@@ -215,6 +218,15 @@ struct DiagramBuilder {
             }
             placed.insert(slot)
             let (cluster, inner) = clusterFor(chains[i])
+            if case .own(let idx) = slot, let drawing = fusedDrawing(graph.nodes[idx]) {
+                cluster.items.append(.cluster(drawing.cluster))
+                d.nodes += drawing.nodes
+                for n in drawing.nodes { if let f = n.family { familiesSeen.insert(f) } }
+                d.edges += drawing.edges
+                fused[idx] = drawing
+                slotID[slot] = drawing.resultIDs[0]
+                continue
+            }
             var dn: Diagram.Node
             switch slot {
             case .own(let idx):
@@ -234,29 +246,39 @@ struct DiagramBuilder {
 
         // 4. Edges between visible slots, once per (value, target).
         var seen = Set<String>()
+        /// The visible node a value leaves from: its producer's slot, or the instruction of a
+        /// fused kernel that computes it.
+        func sourceID(of v: ValueID) -> String? {
+            let producer = graph.producer(of: v)
+            if let f = fused[producer.id.index], let k = producer.outputs.firstIndex(of: v) { return f.resultIDs[k] }
+            return slotID[slots[producer.id.index]]
+        }
         for node in graph.nodes {
             let to = slots[node.id.index]
             guard let toID = slotID[to] else { continue }
-            for v in node.inputs {
+            for (position, v) in node.inputs.enumerated() {
                 let producer = graph.producer(of: v)
                 let from = slots[producer.id.index]
-                guard let fromID = slotID[from], from != to else { continue }
+                guard let fromID = sourceID(of: v), from != to else { continue }
                 let param: Bool
                 switch from {
                 case .params: param = true
                 case .own(let k): param = isParamLike(graph.nodes[k])
                 default: param = false
                 }
-                let key = param ? "\(fromID)>\(toID)" : "\(v.index)>\(toID)"
-                guard seen.insert(key).inserted else { continue }
-                d.edges.append(Diagram.Edge(from: fromID, to: toID, label: param ? nil : graph[v].type.description,
-                                            isGradient: annotations.gradientValues.contains(v), isParameter: param))
+                let targets = fused[node.id.index].map { $0.inputTargets[position] } ?? [toID]
+                for target in targets {
+                    let key = param ? "\(fromID)>\(target)" : "\(v.index)>\(target)"
+                    guard seen.insert(key).inserted else { continue }
+                    d.edges.append(Diagram.Edge(from: fromID, to: target, label: param ? nil : graph[v].type.description,
+                                                isGradient: annotations.gradientValues.contains(v), isParameter: param))
+                }
             }
         }
 
         // 5. Outputs, losses and state updates as their own nodes.
         func sink(_ named: NamedValue, kind: Diagram.Kind, id: String, title: String) {
-            guard let fromID = slotID[slots[graph[named.value].producer.index]] else { return }
+            guard let fromID = sourceID(of: named.value) else { return }
             var dn = Diagram.Node(id: id, kind: kind, title: title, lines: [], family: nil)
             dn.isTrainedLoss = annotations.trainedLoss == named.value && kind == .loss
             d.nodes.append(dn)

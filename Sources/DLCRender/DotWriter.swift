@@ -106,7 +106,9 @@ public struct DotWriter {
     func edge(_ e: Diagram.Edge) -> String {
         var attrs: [String] = []
         if let l = e.label { attrs.append("label=\(quote(" " + l))") }
-        if e.isGradient {
+        if let c = e.color {
+            attrs += ["color=\"\(c)\"", "fontcolor=\"\(c)\"", "penwidth=1.2", "weight=4"]
+        } else if e.isGradient {
             attrs += ["color=\"#c0392b\"", "fontcolor=\"#c0392b\"", "style=dashed", "penwidth=1.1"]
         } else if e.isParameter {
             attrs += ["color=\"#aab7b8\"", "arrowsize=0.4"]

@@ -22,6 +22,16 @@ public struct Renderer {
         DotWriter().write(diagram(graph, title: title, annotations: annotations))
     }
 
+    /// The DOT text of an execution plan (the `plan` stage).
+    public func dot(plan: PlanSketch, title: DiagramTitle? = nil) -> String {
+        DotWriter().write(Diagram.build(plan: plan, options: options, title: title))
+    }
+
+    /// The picture of an execution plan in a format.
+    public func render(plan: PlanSketch, format: OutputFormat, title: DiagramTitle? = nil) throws -> [UInt8] {
+        try Graphviz.render(dot: dot(plan: plan, title: title), format: format)
+    }
+
     /// The picture of a graph in a format.
     public func render(_ graph: Graph, format: OutputFormat, title: DiagramTitle? = nil,
                        annotations: DiagramAnnotations = DiagramAnnotations()) throws -> [UInt8] {

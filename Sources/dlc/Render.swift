@@ -16,7 +16,10 @@ struct Render: ParsableCommand {
         discussion: """
             The format follows the output file's extension. Scopes (blocks, layers with several ops) \
             are clusters; those nested deeper than --expand are collapsed into one node each (by \
-            default, the deepest level that keeps the diagram under 160 nodes).
+            default, the deepest level that keeps the diagram under 160 nodes). Stages: source (the \
+            model as written), train (forward, backward and updates), fused (after the execution \
+            passes; each fused kernel a cluster of its ops), plan (the kernel steps in execution \
+            order with each buffer's arena offset and size; buffers sharing bytes share a colour).
             Exit status: 0 when the diagram is written, 1 when the file has errors, 2 for usage \
             errors (unknown format, stage or option, unreadable input, unwritable output).
             """)
@@ -39,6 +42,9 @@ struct Render: ParsableCommand {
     @Option(help: "Direction of flow: TB (top to bottom) or LR (left to right).")
     var rankdir: RankDir = .TB
 
+    @Option(help: "The batch size (every symbolic dimension) of the plan drawn by --stage plan.")
+    var batch = 1
+
     @Flag(name: .customLong("no-params"), help: "Hide parameter and constant nodes.")
     var noParams = false
 
@@ -52,16 +58,8 @@ struct Render: ParsableCommand {
                 + "use .svg, .png, .pdf or .dot")
         }
         if let expand, expand < 0 { throw ValidationError("--expand must be 0 or more") }
-        if let reason = Render.unavailable(stage) { throw ValidationError(reason) }
-    }
-
-    /// Why a stage cannot be drawn by this build, if it cannot.
-    static func unavailable(_ stage: RenderStage) -> String? {
-        switch stage {
-        case .source, .train: nil
-        case .fused: "stage 'fused' needs the fusion pass, which is not built yet"
-        case .plan: "stage 'plan' is not drawn yet; print the plan with 'dlc compile FILE --emit plan' instead"
-        }
+        if batch < 1 { throw ValidationError("--batch must be 1 or more") }
+        if batch != 1 && stage != .plan { throw ValidationError("--batch applies to --stage plan only") }
     }
 
     func run() throws {
@@ -87,17 +85,28 @@ struct Render: ParsableCommand {
         // The title's figures are the model's (forward) ones, taken before any transformation.
         var title = DiagramSupport.title(graph, registry: registry)
         var annotations = DiagramAnnotations()
-        if stage == .train {
-            do {
+        var plan: PlanSketch?
+        do {
+            switch stage {
+            case .source: break
+            case .train:
                 annotations = try DiagramSupport.trainingStep(graph, sections: result.trainSections, registry: registry)
                 title.note = "training step (gradients dashed red)"
-            } catch let e as DLCError {
-                FileHandle.standardError.write("error: \(e.message)\n")
-                throw ExitCode(1)
+            case .fused:
+                let kernels = try DiagramSupport.fuse(graph, registry: registry)
+                title.note = "optimized for execution: \(kernels) fused elementwise kernel\(kernels == 1 ? "" : "s")"
+            case .plan:
+                let sketch = try DiagramSupport.planSketch(graph, registry: registry, batch: batch)
+                title.note = DiagramSupport.planNote(sketch)
+                plan = sketch
             }
+        } catch let e as DLCError {
+            FileHandle.standardError.write("error: \(e.message)\n")
+            throw ExitCode(1)
         }
         do {
-            let bytes = try renderer.render(graph, format: format, title: title, annotations: annotations)
+            let bytes = try plan.map { try renderer.render(plan: $0, format: format, title: title) }
+                ?? renderer.render(graph, format: format, title: title, annotations: annotations)
             try AtomicFile.write(bytes, to: output)
         } catch let e as RenderError {
             FileHandle.standardError.write("error: \(e.message)\n")

@@ -252,10 +252,12 @@ final class RenderCommandTests: XCTestCase {
             (["render", "models/lenet5.dlg", "-o", dir.appendingPathComponent("no/such/dir.svg").path], 2, "cannot write"),
             (["render", "models/lenet5.dlg", "-o", dir.appendingPathComponent("x.svg").path, "--model", "LeNet"], 1,
              "no model named 'LeNet'"),
-            (["render", "models/lenet5.dlg", "-o", dir.appendingPathComponent("x.svg").path, "--stage", "plan"], 2,
-             "stage \'plan\' is not drawn yet"),
-            (["render", "models/lenet5.dlg", "-o", dir.appendingPathComponent("x.svg").path, "--stage", "fused"], 2,
-             "stage 'fused' needs the fusion pass"),
+            (["render", "models/lenet5.dlg", "-o", dir.appendingPathComponent("x.svg").path, "--stage", "plan", "--batch", "0"], 2,
+             "--batch must be 1 or more"),
+            (["render", "models/lenet5.dlg", "-o", dir.appendingPathComponent("x.svg").path, "--batch", "4"], 2,
+             "--batch applies to --stage plan only"),
+            (["render", "models/lenet5.dlg", "-o", dir.appendingPathComponent("no/such/dir.png").path, "--stage", "plan"], 2,
+             "cannot write"),
             (["render", "models/lenet5.dlg", "-o", dir.appendingPathComponent("x.svg").path, "--stage", "bogus"], 2,
              "'bogus' is invalid"),
             (["render", "Tests/DLCDriverTests/Golden/gan-two-models.dlg", "-o", dir.appendingPathComponent("x.svg").path], 2,
@@ -269,6 +271,18 @@ final class RenderCommandTests: XCTestCase {
             XCTAssertEqual(o.stdout, "")
         }
         XCTAssertEqual(try contents(), [], "no partial or temporary file is left behind")
+    }
+
+    /// The fused and plan stages from the command line, each format.
+    func testFusedAndPlanStages() throws {
+        for (stage, ext) in [("fused", "svg"), ("plan", "png"), ("plan", "dot")] {
+            let out = dir.appendingPathComponent("lenet5.\(stage).\(ext)").path
+            let o = try DLCProcess.run(["render", "models/lenet5.dlg", "--stage", stage, "--batch", stage == "plan" ? "2" : "1", "-o", out])
+            XCTAssertEqual(o.status, 0, o.stderr)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out), out)
+        }
+        let dot = try String(contentsOfFile: dir.appendingPathComponent("lenet5.plan.dot").path, encoding: .utf8)
+        XCTAssertTrue(dot.contains("execution plan, N=2"), dot)
     }
 
     func testCompileEmitDot() throws {
