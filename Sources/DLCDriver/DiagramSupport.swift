@@ -31,7 +31,51 @@ extension DiagramSupport {
         for node in graph.nodes[forward...].reversed() where node.outputs.contains(where: backward.contains) {
             for v in node.inputs where graph[v].producer.index >= forward { backward.insert(v) }
         }
-        return DiagramAnnotations(forwardNodeCount: forward, gradientValues: backward, trainedLoss: step.loss)
+        var annotations = DiagramAnnotations(forwardNodeCount: forward, gradientValues: backward, trainedLoss: step.loss)
+        optimizerGroups(graph, forward: forward, backward: backward, into: &annotations)
+        return annotations
+    }
+
+    /// The optimizer's ops grouped by the parameter they update (with its moments), so that
+    /// the `train` diagram draws one `update c1.weight` node per parameter instead of every
+    /// multiply and add. Ops shared by several parameters (the step counter, a bias
+    /// correction) stay nodes of their own.
+    static func optimizerGroups(_ graph: Graph, forward: Int, backward: Set<ValueID>, into a: inout DiagramAnnotations) {
+        var owner: [Int: String] = [:]
+        var shared = Set<Int>()
+        var stateKinds: [String: [String]] = [:]
+        for update in graph.updates {
+            // `optimizer.momentum.c1.weight` belongs with `c1.weight`.
+            var key = update.name
+            let parts = update.name.split(separator: ".", maxSplits: 2).map(String.init)
+            if parts.count == 3, parts[0] == "optimizer" {
+                key = parts[2]
+                stateKinds[key, default: []].append(parts[1])
+            }
+            var stack = [graph[update.value].producer.index]
+            var seen = Set<Int>()
+            while let i = stack.popLast() {
+                guard i >= forward, seen.insert(i).inserted else { continue }
+                let node = graph.nodes[i]
+                if node.outputs.contains(where: backward.contains) { continue }
+                if let o = owner[i], o != key { shared.insert(i) } else { owner[i] = key }
+                stack += node.inputs.map { graph[$0].producer.index }
+            }
+        }
+        for i in shared { owner[i] = nil }
+        var members: [String: [Int]] = [:]
+        for (i, key) in owner { members[key, default: []].append(i) }
+        for (key, nodes) in members where nodes.contains(where: { !["param", "constant"].contains(graph.nodes[$0].op) }) {
+            let group = "update " + key
+            for i in nodes { a.groups[i] = group }
+            let ops = nodes.sorted().map { graph.nodes[$0].op }.filter { $0 != "param" && $0 != "constant" }
+            var names: [String] = []
+            for op in ops where !names.contains(op) { names.append(op) }
+            var detail = "\(ops.count) op\(ops.count == 1 ? "" : "s"): " + names.prefix(4).joined(separator: ", ")
+                + (names.count > 4 ? ", …" : "")
+            if let kinds = stateKinds[key] { detail += " · state: " + kinds.joined(separator: ", ") }
+            a.groupLabels[group] = (group, detail)
+        }
     }
 }
 

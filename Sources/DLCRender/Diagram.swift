@@ -141,6 +141,12 @@ struct DiagramBuilder {
         var chains = [[String]](repeating: [], count: n)  // enclosing scope prefixes, outermost first
         for node in graph.nodes {
             let i = node.id.index
+            if let group = annotations.groups[i] {
+                let comps = node.scope.isEmpty ? [] : Diagram.scopeComponents(node.scope)
+                slots[i] = .collapsed(group)
+                chains[i] = prefixes(comps, upTo: min(comps.count, depth))
+                continue
+            }
             if isParamLike(node) && !options.showParams {
                 // A hidden parameter still belongs to a collapsed scope (for its count), else nowhere.
                 let comps = node.scope.isEmpty ? [] : Diagram.scopeComponents(node.scope)
@@ -232,7 +238,12 @@ struct DiagramBuilder {
             case .own(let idx):
                 dn = ownNode(graph.nodes[idx], innerScope: inner)
             case .collapsed(let s):
-                dn = collapsedNode(scope: s, members: groupMembers[s]!, innerScope: inner)
+                if let label = annotations.groupLabels[s] {
+                    dn = Diagram.Node(id: "s\(groupMembers[s]![0])", kind: .update, title: label.title, lines: [label.detail],
+                                      family: .optimizer, isTraining: true)
+                } else {
+                    dn = collapsedNode(scope: s, members: groupMembers[s]!, innerScope: inner)
+                }
             case .params(let c):
                 dn = paramsNode(consumer: c, members: graph.nodes.filter { slots[$0.id.index] == slot }, innerScope: inner)
             case .hidden:
@@ -288,7 +299,12 @@ struct DiagramBuilder {
         }
         for (k, o) in graph.outputs.enumerated() { sink(o, kind: .output, id: "out\(k)", title: "output " + o.name) }
         for (k, l) in graph.losses.enumerated() { sink(l, kind: .loss, id: "loss\(k)", title: "loss " + l.name) }
-        for (k, u) in graph.updates.enumerated() { sink(u, kind: .update, id: "upd\(k)", title: "update " + u.name) }
+        for (k, u) in graph.updates.enumerated() {
+            // An update computed inside a labelled group is drawn by the group's node.
+            if case .collapsed(let s) = slots[graph[u.value].producer.index], annotations.groupLabels[s] != nil { continue }
+            sink(u, kind: .update, id: "upd\(k)", title: "update " + u.name)
+        }
+        d.edges = mergeParallelEdges(d.edges, nodes: d.nodes)
 
         d.families = familyPriority.filter { familiesSeen.contains($0) && $0 != .source }
         if familiesSeen.contains(.source) { d.families.append(.source) }

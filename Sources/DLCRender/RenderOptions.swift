@@ -73,9 +73,19 @@ public struct DiagramAnnotations {
     /// The value the training step minimizes: its node is marked.
     public var trainedLoss: ValueID?
 
-    public init(forwardNodeCount: Int? = nil, gradientValues: Set<ValueID> = [], trainedLoss: ValueID? = nil) {
+    /// Nodes drawn together as one node whatever their scope (the optimizer's ops that update
+    /// one parameter and its state): node index → group key.
+    public var groups: [Int: String]
+    /// Each group's node: its title and a line under it. A group whose values are state
+    /// updates is drawn as the update itself (no separate `update` node).
+    public var groupLabels: [String: (title: String, detail: String)]
+
+    public init(forwardNodeCount: Int? = nil, gradientValues: Set<ValueID> = [], trainedLoss: ValueID? = nil,
+                groups: [Int: String] = [:], groupLabels: [String: (title: String, detail: String)] = [:]) {
         self.forwardNodeCount = forwardNodeCount
         self.gradientValues = gradientValues
         self.trainedLoss = trainedLoss
+        self.groups = groups
+        self.groupLabels = groupLabels
     }
 }

@@ -306,7 +306,14 @@ final class TrainStageTests: XCTestCase {
         let d = renderer(RenderOptions(stage: .train)).diagram(g, annotations: annotations)
         XCTAssertTrue(d.edges.contains { $0.isGradient })
         XCTAssertTrue(d.nodes.contains { $0.kind == .loss && $0.isTrainedLoss })
-        XCTAssertEqual(d.nodes.filter { $0.kind == .update }.count, g.updates.count)
+        // One update node per parameter (its optimizer ops and moments together) and per other state.
+        let updateTitles = Set(d.nodes.filter { $0.kind == .update }.map(\.title))
+        for u in g.updates {
+            let key = u.name.hasPrefix("optimizer.") ? u.name.split(separator: ".", maxSplits: 2).last.map(String.init)! : u.name
+            XCTAssertTrue(updateTitles.contains("update " + key), "\(u.name) in \(updateTitles)")
+        }
+        XCTAssertEqual(updateTitles.count, 11, "10 parameters and the step counter")
+        XCTAssertTrue(d.nodes.contains { $0.kind == .update && $0.lines.first?.contains("state: momentum") == true })
         XCTAssertTrue(d.nodes.contains { $0.isTraining })
         let dot = DotWriter().write(d)
         XCTAssertTrue(dot.contains("style=dashed"))
