@@ -137,3 +137,21 @@ extension DiagramSupport {
         return s
     }
 }
+
+extension DiagramSupport {
+    /// The source-stage SVG diagram of a model of a file, titled with its figures (what
+    /// `dlc render FILE --model M -o x.svg` draws): `dlc train` writes it into each run
+    /// directory and `dlc report` inlines it.
+    /// - Throws: `DLCError` when the file does not compile or Graphviz fails.
+    public static func svg(_ source: SourceFile, model: String, registry: Registry) throws -> [UInt8] {
+        let result = Compiler(registry: registry).compile(source, options: CompileOptions(emit: .shapes, model: model))
+        guard result.status == 0, let graph = result.graphs.first else {
+            throw DLCError("cannot draw model '\(model)' of \(source.path): it does not compile")
+        }
+        do {
+            return try Renderer(registry: registry).render(graph, format: .svg, title: title(graph, registry: registry))
+        } catch let e as RenderError {
+            throw DLCError("cannot draw model '\(model)' of \(source.path): \(e.message)")
+        }
+    }
+}

@@ -18,9 +18,13 @@ import Glibc
 /// | `best.safetensors` | the parameters at the best validation epoch |
 /// | `summary.json` | when the run ends: epochs, best epoch and value, test metrics, seconds |
 /// | `test_metrics.json` | the test split's full report (confusion matrix, per-class metrics, ROC curves) |
+/// | `graph.svg` | the model's diagram (as `dlc render` draws it) |
 /// | `status` | `running`, `finished`, `failed: MESSAGE` or `interrupted` |
 public final class RunRecorder {
     public let path: String
+    /// The name of the diagram file in a run directory.
+    public static let diagramFile = "graph.svg"
+
     /// The metric columns of `metrics.csv` after `epoch,loss,train_accuracy`.
     let columns: [String]
 
@@ -143,6 +147,11 @@ public final class RunRecorder {
         let name = String(format: "step-%09d.safetensors", c.position.step)
         try AtomicFile.write(try c.encode(), to: "\(path)/checkpoints/\(name)")
         for old in Checkpoint.files(in: path).dropFirst(2) { unlink(old) }
+    }
+
+    /// Writes `graph.svg`.
+    func saveDiagram(_ svg: [UInt8]) throws {
+        try AtomicFile.write(svg, to: "\(path)/\(Self.diagramFile)")
     }
 
     func saveWeights(_ tensors: [String: HostTensor], as name: String) throws {

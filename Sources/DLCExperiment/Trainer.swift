@@ -171,10 +171,14 @@ public final class Trainer {
         let io = try ModelInterface(evalGraph)
         let directory = source.path.contains("/") ? String(source.path[..<source.path.lastIndex(of: "/")!]) : nil
         let data = try config.data.load(relativeTo: directory)
+        let files = config.data.files(relativeTo: directory)
+        try io.checkLabels(data, graph: evalGraph, source: files.labels)
         let splits = try Splits(data, train: config.split - config.validation, validation: config.validation,
                                 seed: UInt64(truncatingIfNeeded: config.dataSeed))
         let (prepared, _) = try FittedPreprocessing.prepare(splits, steps: config.preprocess)
-        try io.check(prepared.train, source: "the training data")
+        var isDigits = false
+        if case .digits = config.data { isDigits = true }
+        try io.check(prepared.train, source: isDigits ? "the training data" : "the training data from \(files.features)")
 
         let trainer = try StepRunner(graph: trainGraph, registry: registry, training: true, seed: UInt64(truncatingIfNeeded: config.seed))
         try trainer.setState(ParameterInitializer.initialize(trainGraph, seed: UInt64(truncatingIfNeeded: config.seed)))
@@ -218,12 +222,33 @@ public final class Trainer {
                                                                      checkpointEvery: checkpointEvery, patience: patience),
                                        source: source, environment: RunRecorder.environment(version: options.version), columns: columns)
         }
-        if let recorder { log("recording the run in \(recorder.path)") }
+        if let recorder {
+            log("recording the run in \(recorder.path)")
+            if !FileManager.default.fileExists(atPath: recorder.path + "/" + RunRecorder.diagramFile) {
+                // A diagram that cannot be drawn does not stop the run.
+                do { try recorder.saveDiagram(DiagramSupport.svg(source, model: evalGraph.name, registry: registry)) } catch {
+                    log("warning: no \(RunRecorder.diagramFile) in the run: \((error as? DLCError)?.message ?? "\(error)")")
+                }
+            }
+        }
 
+        // The state in graph order (parameters, then optimizer state), for naming the first non-finite one.
+        let stateOrder = trainGraph.paramNodes.compactMap { $0.attributes["name"]?.stringValue }
+        /// Where the run can be resumed from after a failure.
+        func lastGood() -> String {
+            guard let recorder, let file = Checkpoint.files(in: recorder.path).first else { return "" }
+            return "; the last good checkpoint is kept: \(file)"
+        }
         func checkpoint() throws {
             guard let recorder else { return }
             position.runCounts = Dictionary(uniqueKeysWithValues: trainer.runCounts.map { (String($0), $1) })
-            try recorder.saveCheckpoint(Checkpoint(state: try trainer.allState(), position: position))
+            let state = try trainer.allState()
+            // A non-finite state is never saved over a good checkpoint.
+            if let bad = NonFinite.firstIn(state, order: stateOrder) {
+                throw DLCError("a parameter became non-finite by step \(position.step) (epoch \(position.epoch)): \(bad); "
+                    + "lower the learning rate or clip gradients (clip_norm)" + lastGood())
+            }
+            try recorder.saveCheckpoint(Checkpoint(state: state, position: position))
         }
 
         do {
@@ -260,7 +285,10 @@ public final class Trainer {
                     let out = try trainer.run(feed, batch: batch.count)
                     let loss = out[TrainingGraph.lossOutput]!.doubles[0]
                     guard loss.isFinite else {
-                        throw DLCError("the loss became \(loss) at epoch \(epoch), step \(k + 1) (step \(position.step + 1) of the run); lower the learning rate or clip gradients (clip_norm)")
+                        let message = NonFinite.lossMessage(loss: loss, epoch: epoch, batch: k + 1, step: position.step + 1, outputs: out,
+                                                            outputOrder: trainGraph.outputs.map(\.name).filter { $0 != TrainingGraph.lossOutput }, state: try trainer.allState(),
+                                                            stateOrder: stateOrder)
+                        throw DLCError(message + "; lower the learning rate or clip gradients (clip_norm)" + lastGood())
                     }
                     position.lossSum += loss * Double(batch.count)
                     if let scores = io.prediction.flatMap({ out[$0] }) {

@@ -26,19 +26,23 @@ struct Train: ParsableCommand {
     @Option(help: "The model to train (when the file has several).")
     var model: String?
 
-    @Option(help: "Override the number of epochs.")
+    // .unconditional: a negative number after the option is its value (and then rejected), not an option.
+    @Option(parsing: .unconditional, help: "Override the number of epochs.")
     var epochs: Int?
 
-    @Option(help: "Override the batch size.")
+    // .unconditional: a negative number after the option is its value (and then rejected), not an option.
+    @Option(parsing: .unconditional, help: "Override the batch size.")
     var batch: Int?
 
-    @Option(help: "Override the seed of initialization, shuffling and dropout.")
+    // .unconditional: a negative number after the option is its value (and then rejected), not an option.
+    @Option(parsing: .unconditional, help: "Override the seed of initialization, shuffling and dropout.")
     var seed: Int?
 
-    @Option(help: "Override the learning rate.")
+    // .unconditional: a negative number after the option is its value (and then rejected), not an option.
+    @Option(parsing: .unconditional, help: "Override the learning rate.")
     var lr: Double?
 
-    @Flag(help: "End with one line of JSON: test_accuracy, test_loss, epochs, seconds.")
+    @Flag(help: "End with one line of JSON with the keys model, test_accuracy, test_loss, epochs, final_train_loss, seconds and run (the run directory; null with --no-record).")
     var json = false
 
     @Option(name: [.customShort("o"), .customLong("output")], help: "Write the trained model (inference plan and weights) to this .dlp file.")
@@ -64,7 +68,8 @@ struct Train: ParsableCommand {
         }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
-        if let lr, !(lr > 0) || !lr.isFinite { throw ValidationError("--lr must be a positive number") }
+        if let lr, !(lr > 0) || !lr.isFinite { throw ValidationError("--lr must be a positive number, found \(lr)") }
+        if let output { try asUsage { try OutputPath.check(output) } }
     }
 
     func run() throws {
