@@ -10,11 +10,11 @@ extension ModelInterface {
         guard let labels, !labels.type.dtype.isFloat else { return }
         if case .f32(let v) = d.y.storage, let i = v.firstIndex(where: { $0 < 0 || $0.rounded() != $0 }) {
             let per = d.y.count / max(d.count, 1)
-            throw DLCError("\(source): example \(i / max(per, 1)): label \(v[i]) is not a class index (a whole number from 0); "
+            throw DLCError("\(source): example \(i / max(per, 1)): label \(HTML.number(Double(v[i]))) is not a class index (a whole number from 0); "
                 + "input '\(labels.name)' is \(labels.type)")
         }
         guard let prediction, let output = graph.outputs.first(where: { $0.name == prediction }),
-              let classes = graph[output.value].type.shape.last?.value, case .i32(let y) = d.y.storage else { return }
+              let classes = graph[output.value].type.shape.last?.value, classes >= 2, case .i32(let y) = d.y.storage else { return }
         if let i = y.firstIndex(where: { $0 < 0 || Int($0) >= classes }) {
             throw DLCError("\(source): example \(i): label \(y[i]) is out of range for the \(classes) classes (0...\(classes - 1)) "
                 + "of output '\(prediction)'")

@@ -115,8 +115,8 @@ public enum RunReport {
                                       ChartSeries("class \(c.label) (AUC \(String(format: "%.3f", c.auc)))", points: Array(zip(c.fpr, c.tpr)).map { ($0, $1) })
                                   })
             chart.diagonal = true
-            chart.width = 560
-            chart.height = max(300, 50 + Double(t.roc.count) * 16 + 40)
+            chart.width = 580
+            chart.height = max(380, 50 + Double(t.roc.count) * 16 + 40)
             blocks.append("<div><h3>ROC</h3>\(chart.svg())</div>")
         }
         s += "<div class=\"columns\">" + blocks.joined() + "</div>"
