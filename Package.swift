@@ -23,7 +23,7 @@ let package = Package(
         // The training step as one graph: loss, penalties, gradients, clipping, optimizer updates.
         .target(name: "DLCTraining", dependencies: [core, "DLCPasses"], swiftSettings: swift5),
         // Training runs: data, the training loop on the CPU back end, evaluation.
-        .target(name: "DLCExperiment", dependencies: [core, "DLCTraining", "DLCCPU", "DLCData", "DLCDriver",
+        .target(name: "DLCExperiment", dependencies: [core, "DLCTraining", "DLCCPU", "DLCData", "DLCDriver", "DLCTransfer",
                                                       "DLCFrontend", "DLCReference"], swiftSettings: swift5),
         .target(name: "DLCReference", dependencies: [core], swiftSettings: swift5),
         // The CPU back end: oneDNN as a system library, own kernels in C (optimized even in
@@ -37,13 +37,15 @@ let package = Package(
         // Diagrams: Graphviz (libgvc, libcgraph) as a system library, drawn in-process.
         .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc", providers: [.apt(["libgraphviz-dev"])]),
         .target(name: "DLCRender", dependencies: [core, "CGraphviz"], swiftSettings: swift5),
-        .target(name: "DLCDriver", dependencies: [core, "DLCFrontend", "DLCOps", "DLCPasses", "DLCResNet", "DLCAttention", "DLCTraining",
+        .target(name: "DLCDriver", dependencies: [core, "DLCFrontend", "DLCOps", "DLCPasses", "DLCResNet", "DLCAttention", "DLCTransfer", "DLCTraining",
                                                   "DLCData", "DLCCPU", "DLCReference", "DLCRender"],
                 swiftSettings: swift5),
         // Layer plugins: they see only the plugin API (DLCCore). `path:` because SwiftPM's own
         // package plugins would otherwise claim the Plugins/ folder.
         .target(name: "DLCResNet", dependencies: [core], path: "Plugins/ResNet", swiftSettings: swift5),
         .target(name: "DLCAttention", dependencies: [core], path: "Plugins/Attention", swiftSettings: swift5),
+        // Transfer learning: weight files (safetensors, .npz, checkpoints), name mapping, freezing.
+        .target(name: "DLCTransfer", dependencies: [core, "DLCData", "DLCFrontend"], path: "Plugins/Transfer", swiftSettings: swift5),
         // Run-time plugins: dlopen, the ABI check, installation (docs/plugins.md).
         .target(name: "DLCPluginLoader", dependencies: [core], swiftSettings: swift5),
         .executableTarget(name: "dlc", dependencies: [
@@ -73,6 +75,8 @@ let package = Package(
         .testTarget(name: "DLCAttentionTests", dependencies: [core, "DLCAttention", "DLCDriver", "DLCReference", "DLCCPU",
                                                              "DLCTraining", "DLCPasses", "_DLCTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
+        .testTarget(name: "DLCTransferTests", dependencies: [core, "DLCTransfer", "DLCData", "DLCDriver", "DLCExperiment",
+                                                            "DLCTraining", "_DLCTestSupport"], swiftSettings: swift5),
         .testTarget(name: "DLCDriverTests", dependencies: [core, "DLCDriver", "DLCFrontend", "DLCData", "_DLCTestSupport"],
                     exclude: ["Golden", "Invalid"], swiftSettings: swift5),
     ]

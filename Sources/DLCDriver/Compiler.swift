@@ -7,6 +7,7 @@ import DLCPasses
 import DLCRender
 import DLCResNet
 import DLCAttention
+import DLCTransfer
 
 /// What `dlc compile` prints.
 public enum EmitKind: String, CaseIterable, Sendable {
@@ -87,6 +88,7 @@ public struct Compiler {
             try r.installIfNeeded(standardPassesPlugin)
             try r.installIfNeeded(resnetPlugin)
             try r.installIfNeeded(attentionPlugin)
+            try r.installIfNeeded(transferPlugin)
         } catch {
             fatalError("the built-in plugins do not install: \(error)")
         }
@@ -184,7 +186,7 @@ public struct Compiler {
         do {
             if options.emit == .train || options.trainingPlan {
                 let config = sections.first { $0.model == graph.name }.map(TrainConfig.init) ?? TrainConfig()
-                _ = try TrainingGraph.build(graph, options: config.training, registry: registry)
+                _ = try TrainingGraph.build(graph, options: try config.trainingOptions(for: graph), registry: registry)
                 VerifyPass().run(on: graph, context: PassContext(registry: registry, diagnostics: diagnostics))
                 if options.emit == .train { return GraphPrinter().print(graph) }
             }

@@ -2,6 +2,7 @@ import DLCCore
 import DLCData
 import DLCFrontend
 import DLCTraining
+import DLCTransfer
 
 /// The settings of a checked `train` section in the form the training code takes them.
 /// Unset settings take the defaults documented in docs/language.md.
@@ -21,6 +22,12 @@ public struct TrainConfig {
     /// The seed of the split's shuffle (`data: digits(seed: …)`).
     public var dataSeed = 1
     public var preprocess: [PreprocessStep] = []
+    /// Keep only these classes, relabelled 0, 1, … in this order (`data: digits(classes: …)`).
+    public var classes: [Int]?
+    /// Train on this fraction of the training split (`data: digits(subset: …)`).
+    public var subset: Double?
+    /// `init:` and `freeze:` (the transfer plugin).
+    public var transfer = TransferSettings()
 
     /// The defaults, for a model without a train section: SGD with learning rate 0.01.
     public init() {
@@ -59,6 +66,7 @@ public struct TrainConfig {
                 return Self.step(name, args)
             }
         }
+        transfer = TransferSettings(s)
         if case .list(let items)? = s["metrics"] {
             metrics = items.compactMap { if case .value(let v) = $0 { v.stringValue } else { nil } }
         }
@@ -68,6 +76,10 @@ public struct TrainConfig {
         func text(_ key: String) -> String? { if case .value(let v)? = args[key] { v.stringValue } else { nil } }
         if let v = Self.number(args["split"]) { split = v }
         if case .value(.int(let v))? = args["seed"] { dataSeed = v }
+        if case .list(let items)? = args["classes"] {
+            classes = items.compactMap { if case .value(.int(let c)) = $0 { c } else { nil } }
+        }
+        subset = Self.number(args["subset"])
         switch name {
         case "digits":
             var upscale: Int?
@@ -87,6 +99,14 @@ public struct TrainConfig {
         case "idx": data = .idx(images: text("images") ?? "", labels: text("labels") ?? "")
         default: break
         }
+    }
+
+    /// The training options for a model's graph: `freeze:` patterns resolved to its parameters.
+    /// - Throws: `DLCError` for a freeze pattern that is invalid or matches nothing.
+    public func trainingOptions(for graph: Graph) throws -> TrainingOptions {
+        var t = training
+        t.frozen = try transfer.frozenParameters(in: graph)
+        return t
     }
 
     static func step(_ name: String, _ args: [String: TrainValue]) -> PreprocessStep? {

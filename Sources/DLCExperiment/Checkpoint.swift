@@ -1,4 +1,5 @@
 import DLCCore
+import DLCData
 import Foundation
 
 /// Where a run is, saved with its state so that a resumed run continues exactly: the
@@ -30,10 +31,18 @@ public struct Checkpoint {
         public var sinceBest = 0
         /// Set when the run ended (finished, or stopped early).
         public var finished = false
+
+        /// The start of a run.
+        public init() {}
     }
 
     public var state: [String: HostTensor]
     public var position: Position
+
+    public init(state: [String: HostTensor], position: Position) {
+        self.state = state
+        self.position = position
+    }
 
     static let key = "dlc_checkpoint"
 

@@ -1,4 +1,5 @@
 import DLCCore
+import DLCData
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -5,6 +5,7 @@ import DLCDriver
 import DLCFrontend
 import DLCReference
 import DLCTraining
+import DLCTransfer
 import Foundation
 
 /// One epoch of a run, as logged.
@@ -165,16 +166,19 @@ public final class Trainer {
         // The training step: a second, independent copy of the model's graph.
         let second = compiler.compile(source, options: CompileOptions(model: evalGraph.name))
         let trainGraph = second.graphs[0]
-        _ = try TrainingGraph.build(trainGraph, options: config.training, registry: registry)
+        let trainingOptions = try config.trainingOptions(for: trainGraph)
+        _ = try TrainingGraph.build(trainGraph, options: trainingOptions, registry: registry)
         try ExecutionPasses.run(trainGraph, registry: registry)
 
         let io = try ModelInterface(evalGraph)
         let directory = source.path.contains("/") ? String(source.path[..<source.path.lastIndex(of: "/")!]) : nil
-        let data = try config.data.load(relativeTo: directory)
+        var data = try config.data.load(relativeTo: directory)
+        if let classes = config.classes { data = try data.selectingClasses(classes, source: "data: classes") }
         let files = config.data.files(relativeTo: directory)
         try io.checkLabels(data, graph: evalGraph, source: files.labels)
-        let splits = try Splits(data, train: config.split - config.validation, validation: config.validation,
+        var splits = try Splits(data, train: config.split - config.validation, validation: config.validation,
                                 seed: UInt64(truncatingIfNeeded: config.dataSeed))
+        if let fraction = config.subset { splits.train = splits.train.prefix(fraction: fraction) }
         let (prepared, _) = try FittedPreprocessing.prepare(splits, steps: config.preprocess)
         var isDigits = false
         if case .digits = config.data { isDigits = true }
@@ -182,6 +186,14 @@ public final class Trainer {
 
         let trainer = try StepRunner(graph: trainGraph, registry: registry, training: true, seed: UInt64(truncatingIfNeeded: config.seed))
         try trainer.setState(ParameterInitializer.initialize(trainGraph, seed: UInt64(truncatingIfNeeded: config.seed)))
+        if options.resume == nil, let weights = config.transfer.weights {
+            let report = try weights.load(into: TransferSettings.parameters(of: evalGraph), relativeTo: directory)
+            log(report.render())
+            try trainer.setState(report.loaded)
+        }
+        if !trainingOptions.frozen.isEmpty {
+            log("freeze: \(trainingOptions.frozen.count) parameters are not trained (\(trainingOptions.frozen.sorted().joined(separator: ", ")))")
+        }
         let evaluator = try StepRunner(graph: evalGraph, registry: registry, training: false, seed: 0)
         let lrDType = trainGraph.inputNodes.first { $0.attributes["name"] == .string(TrainingGraph.learningRateInput) }
             .map { trainGraph[$0.outputs[0]].type.dtype } ?? .f32

@@ -38,6 +38,9 @@ public struct TrainingOptions: Sendable {
     public var l2 = 0.0
     /// Rescale all gradients together when their global L2 norm exceeds this.
     public var clipNorm: Double?
+    /// Parameters that are not trained (`freeze:`): no gradient is computed for them, no
+    /// penalty or optimizer state is added, and they keep their values.
+    public var frozen: Set<String> = []
 
     public init(optimizer: OptimizerConfig) { self.optimizer = optimizer }
 }

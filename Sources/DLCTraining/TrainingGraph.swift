@@ -12,7 +12,7 @@ public struct TrainingStep {
 /// Turns a model's graph into one training step, in place, so that fusion and memory planning
 /// later see all of it: forward, loss (+ L1/L2 penalties), backward (the `autodiff` pass's
 /// engine), gradient clipping by global norm, the optimizer update of every trainable
-/// parameter, and batch norm's running statistics. New parameter values are `graph.updates`.
+/// parameter (frozen ones excepted), and batch norm's running statistics. New parameter values are `graph.updates`.
 ///
 /// Inputs it adds: `train.lr` (f32 scalar: the learning rate of this step, fed by the loop so
 /// schedules run on the host). State it adds: `train.step` (the step count, starting at 0
@@ -42,6 +42,7 @@ public enum TrainingGraph {
         b.scope = "train"
         let params = graph.paramNodes.filter { $0.attributes["trainable"] != .bool(false) }
             .map { (name: $0.attributes["name"]?.stringValue ?? "?", tensor: b.tensor($0.outputs[0])) }
+            .filter { !options.frozen.contains($0.name) }
         let batchNorms = graph.nodes.filter { $0.op == "batch_norm" }
 
         var loss = b.tensor(lossDecl.value)

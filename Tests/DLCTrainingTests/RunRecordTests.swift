@@ -1,4 +1,5 @@
 import DLCCore
+import DLCData
 import DLCExperiment
 import Foundation
 import XCTest

@@ -49,7 +49,7 @@ public final class Elaborator {
         }
         var trains: [TrainSection] = []
         for case .train(let t) in unit.declarations {
-            var checker = TrainChecker(decl: t, models: graphs, registry: registry, diagnostics: diagnostics)
+            var checker = TrainChecker(decl: t, models: graphs, registry: registry, diagnostics: diagnostics, usedPlugins: usedPlugins)
             if let s = checker.check() { trains.append(s) }
         }
         return Elaboration(graphs: graphs, trainSections: trains)

@@ -17,12 +17,15 @@ struct TrainChecker {
     let models: [Graph]
     let registry: Registry
     let diagnostics: DiagnosticEngine
+    /// The plugins the file `use`s (settings of other plugins are refused).
+    let usedPlugins: Set<String>
 
-    init(decl: TrainDecl, models: [Graph], registry: Registry, diagnostics: DiagnosticEngine) {
+    init(decl: TrainDecl, models: [Graph], registry: Registry, diagnostics: DiagnosticEngine, usedPlugins: Set<String> = []) {
         self.decl = decl
         self.models = models
         self.registry = registry
         self.diagnostics = diagnostics
+        self.usedPlugins = usedPlugins
     }
 
     func model(_ name: String) -> Graph? { models.first { $0.name == name } }
@@ -45,6 +48,10 @@ struct TrainChecker {
             guard let kind = TrainSchema.keys.first(where: { $0.0 == s.key })?.1 else {
                 let hint = closestName(to: s.key, among: keyNames).map { "; did you mean '\($0)'?" } ?? ""
                 diagnostics.error("unknown train setting '\(s.key)'\(hint)", at: s.keyRange)
+                continue
+            }
+            if let plugin = TrainSchema.pluginOfKey[s.key], !usedPlugins.contains(plugin) {
+                diagnostics.error("setting '\(s.key)' is provided by plugin '\(plugin)'; add 'use \(plugin)' at the top of the file", at: s.keyRange)
                 continue
             }
             if let v = check(s.value, kind, what: "setting '\(s.key)'", graph: target) { section.settings[s.key] = v }

@@ -46,18 +46,33 @@ enum TrainSchema {
     static let unitInterval = SettingKind.number(min: 0, max: 1, inclusiveMin: true, inclusiveMax: false)
     static let anyNumber = SettingKind.number(min: -.infinity, max: .infinity, inclusiveMin: true, inclusiveMax: true)
 
+    /// Arguments every data source takes: which classes to keep (relabelled 0, 1, … in the
+    /// order given) and the fraction of the training split to train on.
+    static let selection: [(name: String, kind: SettingKind, required: Bool)] = [
+        ("classes", .list(.int(min: 0)), false), ("subset", .number(min: 0, max: 1, inclusiveMin: false, inclusiveMax: true), false),
+    ]
+
     static let data: [CallSchema] = [
         CallSchema(name: "digits", args: [("split", fraction, false), ("seed", .int(min: Int.min), false),
-                                          ("upscale", .int(min: 8), false), ("binarize", .bool, false)]),
+                                          ("upscale", .int(min: 8), false), ("binarize", .bool, false)] + selection),
         CallSchema(name: "csv", args: [("path", .string, true), ("label", .anyValue, false), ("header", .bool, false),
-                                       ("split", fraction, false), ("seed", .int(min: Int.min), false)]),
+                                       ("split", fraction, false), ("seed", .int(min: Int.min), false)] + selection),
         CallSchema(name: "npy", args: [("x", .string, true), ("y", .string, true), ("split", fraction, false),
-                                       ("seed", .int(min: Int.min), false)]),
+                                       ("seed", .int(min: Int.min), false)] + selection),
         CallSchema(name: "npz", args: [("path", .string, true), ("x", .string, false), ("y", .string, false),
-                                       ("split", fraction, false), ("seed", .int(min: Int.min), false)]),
+                                       ("split", fraction, false), ("seed", .int(min: Int.min), false)] + selection),
         CallSchema(name: "idx", args: [("images", .string, true), ("labels", .string, true), ("split", fraction, false),
-                                       ("seed", .int(min: Int.min), false)]),
+                                       ("seed", .int(min: Int.min), false)] + selection),
     ]
+
+    /// `init: load(...)` of the transfer plugin.
+    static let weightSources: [CallSchema] = [
+        CallSchema(name: "load", args: [("path", .string, true), ("strip_prefix", .string, false),
+                                        ("rename", .list(.list(.string)), false), ("strict", .bool, false)]),
+    ]
+
+    /// Settings a plugin provides: they need `use PLUGIN` in the file.
+    static let pluginOfKey = ["init": "transfer", "freeze": "transfer"]
 
     static let optimizers: [CallSchema] = {
         let decay = ("weight_decay", nonNegative, false)
@@ -117,5 +132,7 @@ enum TrainSchema {
         ("preprocess", .list(.call(of: "preprocessing step", preprocessing))),
         ("sweep", .call(of: "search", sweeps)),
         ("schedule", .stepNames),
+        ("init", .call(of: "weights source", weightSources)),
+        ("freeze", .list(.string)),
     ]
 }
