@@ -49,7 +49,7 @@ let package = Package(
         // Run-time plugins: dlopen, the ABI check, installation (docs/plugins.md).
         .target(name: "DLCPluginLoader", dependencies: [core], swiftSettings: swift5),
         .executableTarget(name: "dlc", dependencies: [
-            "DLCDriver", "DLCExperiment", "DLCReference", "DLCRender", "DLCPluginLoader", core,
+            "DLCDriver", "DLCExperiment", "DLCData", "DLCReference", "DLCRender", "DLCPluginLoader", core,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5),
         .target(name: "_DLCTestSupport", dependencies: [core, "DLCDriver"], swiftSettings: swift5),

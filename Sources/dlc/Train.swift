@@ -1,5 +1,6 @@
 import ArgumentParser
 import DLCCore
+import DLCData
 import DLCDriver
 import DLCExperiment
 #if canImport(Glibc)
@@ -45,7 +46,7 @@ struct Train: ParsableCommand {
     @Flag(help: "End with one line of JSON with the keys model, test_accuracy, test_loss, epochs, final_train_loss, seconds and run (the run directory; null with --no-record).")
     var json = false
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: "Write the trained model (inference plan and weights) to this .dlp file.")
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Write the trained model to this file: an inference plan with its weights (.dlp), or the weights alone (.safetensors).")
     var output: String?
 
     @Option(help: "The directory runs are recorded in.")
@@ -102,8 +103,17 @@ struct Train: ParsableCommand {
             }
             if let output {
                 let graph = Compiler(registry: registry).compile(result.source ?? source!, options: CompileOptions(model: result.model)).graphs[0]
-                try PlanExport.prepareForInference(graph, registry: registry)
-                try PlanExport.write(graph, weights: result.parameters, batch: 1, to: output, registry: registry)
+                if let slash = output.lastIndex(of: "/"), slash != output.startIndex {
+                    try AtomicFile.makeDirectory(String(output[..<slash]))
+                }
+                if output.hasSuffix(".safetensors") {
+                    // The model's parameters and state only (not the optimizer's), by parameter name.
+                    let names = Set(graph.paramNodes.compactMap { $0.attributes["name"]?.stringValue })
+                    try Safetensors.write(result.parameters.filter { names.contains($0.key) }, to: output)
+                } else {
+                    try PlanExport.prepareForInference(graph, registry: registry)
+                    try PlanExport.write(graph, weights: result.parameters, batch: 1, to: output, registry: registry)
+                }
                 FileHandle.standardOutput.write("wrote \(output)\n")
             }
         } catch let e as TrainInterrupted {
