@@ -131,4 +131,27 @@ final class FreezeAndLoadTrainingTests: XCTestCase {
         XCTAssertTrue(subset.diagnosticsText.contains("error: argument 'subset' of 'digits' must be a number in (0.0, 1.0], found 0"), subset.diagnosticsText)
         XCTAssertTrue(subset.diagnosticsText.contains("error: each item of argument 'classes' of 'digits' must be at least 0, found -1"), subset.diagnosticsText)
     }
+
+    /// models/transfer_digits.dlg's workflow in a scratch copy of the layout (models/ and
+    /// out/ side by side), with fewer epochs: Pretrain's weights load into Finetune.
+    func testTheTransferDigitsExampleRunsItsWorkflow() throws {
+        let text = try String(contentsOf: Repository.root.appendingPathComponent("models/transfer_digits.dlg"), encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir + "/models", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/out/transfer_digits", withIntermediateDirectories: true)
+        let file = SourceFile(path: dir + "/models/transfer_digits.dlg", text: text)
+        let pre = try trainer.train(file, model: "Pretrain", overrides: TrainOverrides(epochs: 2))
+        let compiled = TestCompiler.compile(text, options: CompileOptions(model: "Pretrain"))
+        let names = Set(compiled.graphs[0].paramNodes.compactMap { $0.attributes["name"]?.stringValue })
+        try Safetensors.write(pre.parameters.filter { names.contains($0.key) }, to: dir + "/out/transfer_digits/pretrain.safetensors")
+        var log: [String] = []
+        let tuned = try trainer.train(file, model: "Finetune", overrides: TrainOverrides(epochs: 2)) { log.append($0) }
+        let all = log.joined(separator: "\n")
+        XCTAssertTrue(all.contains("init: loaded 6 of 8 parameters"), all)
+        XCTAssertTrue(all.contains("freeze: 4 parameters are not trained"), all)
+        XCTAssertTrue(all.contains("training Finetune on 72 examples (validation 0, test 179)"), all)
+        for name in ["features.c1.weight", "features.c1.bias", "features.c2.weight", "features.c2.bias"] {
+            XCTAssertEqual(tuned.parameters[name], pre.parameters[name], name)
+        }
+        XCTAssertNotEqual(tuned.parameters["features.fc.weight"], pre.parameters["features.fc.weight"])
+    }
 }
