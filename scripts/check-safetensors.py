@@ -3,6 +3,7 @@
 prints each tensor's name, dtype, shape and sum (a file it cannot read makes it fail).
 
     /root/.cache/dlc-peers/venv/bin/pip install safetensors numpy
+    mkdir -p out/transfer_digits
     .build/release/dlc train models/transfer_digits.dlg --model Pretrain -o out/transfer_digits/pretrain.safetensors
     /root/.cache/dlc-peers/venv/bin/python scripts/check-safetensors.py out/transfer_digits/pretrain.safetensors
 """

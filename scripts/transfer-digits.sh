@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product dlc > /dev/null
 dlc="$(swift build -c release --show-bin-path)/dlc"
+mkdir -p out/transfer_digits
 "$dlc" train models/transfer_digits.dlg --model Pretrain --no-record -o out/transfer_digits/pretrain.safetensors | tail -2
 finetune=$("$dlc" train models/transfer_digits.dlg --model Finetune --no-record | tee /dev/stderr | tail -1)
 scratch=$("$dlc" train models/transfer_digits.dlg --model Scratch --no-record | tail -1)

@@ -103,9 +103,6 @@ struct Train: ParsableCommand {
             }
             if let output {
                 let graph = Compiler(registry: registry).compile(result.source ?? source!, options: CompileOptions(model: result.model)).graphs[0]
-                if let slash = output.lastIndex(of: "/"), slash != output.startIndex {
-                    try AtomicFile.makeDirectory(String(output[..<slash]))
-                }
                 if output.hasSuffix(".safetensors") {
                     // The model's parameters and state only (not the optimizer's), by parameter name.
                     let names = Set(graph.paramNodes.compactMap { $0.attributes["name"]?.stringValue })
