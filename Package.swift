@@ -49,7 +49,7 @@ let package = Package(
         // Run-time plugins: dlopen, the ABI check, installation (docs/plugins.md).
         .target(name: "DLCPluginLoader", dependencies: [core], swiftSettings: swift5),
         .executableTarget(name: "dlc", dependencies: [
-            "DLCDriver", "DLCExperiment", "DLCData", "DLCReference", "DLCRender", "DLCPluginLoader", core,
+            "DLCDriver", "DLCExperiment", "DLCData", "DLCTransfer", "DLCReference", "DLCRender", "DLCPluginLoader", core,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5),
         .target(name: "_DLCTestSupport", dependencies: [core, "DLCDriver"], swiftSettings: swift5),
@@ -76,7 +76,8 @@ let package = Package(
                                                              "DLCTraining", "DLCPasses", "_DLCTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "DLCTransferTests", dependencies: [core, "DLCTransfer", "DLCData", "DLCDriver", "DLCExperiment",
-                                                            "DLCTraining", "_DLCTestSupport"], swiftSettings: swift5),
+                                                            "DLCTraining", "DLCCPU", "_DLCTestSupport"],
+                    exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "DLCDriverTests", dependencies: [core, "DLCDriver", "DLCFrontend", "DLCData", "_DLCTestSupport"],
                     exclude: ["Golden", "Invalid"], swiftSettings: swift5),
     ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DLCCore
 import DLCDriver
+import DLCTransfer
 import DLCReference
 #if canImport(Glibc)
 import Glibc
@@ -36,11 +37,23 @@ struct Compile: ParsableCommand {
     var trainingPlan = false
 
     @Option(name: [.customShort("o"), .customLong("output")],
-            help: "Write the model's inference plan and initial weights to this .dlp file.")
+            help: "Write the model's inference plan and initial (or --weights) weights to this .dlp file.")
     var output: String?
 
     @Option(help: "The seed of the initial weights written with -o.")
     var seed: Int = 0
+
+    @Option(help: "With -o: load the weights from this file (.safetensors, .npz, a dlc checkpoint or run directory) instead of initializing them.")
+    var weights: String?
+
+    @Option(name: .customLong("strip-prefix"), help: "With --weights: remove this prefix from the file's tensor names.")
+    var stripPrefix: String?
+
+    @Option(help: "With --weights: rename tensors, PATTERN=REPLACEMENT (a regular expression; $1 is its first group; repeatable, applied in order).")
+    var rename: [String] = []
+
+    @Flag(help: "With --weights: load what matches and initialize the rest, instead of refusing any missing, unexpected or mismatched tensor.")
+    var partial = false
 
     @Option(help: "Colour diagnostics: auto, always, never.")
     var color: ColorMode = .auto
@@ -49,6 +62,13 @@ struct Compile: ParsableCommand {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         if trainingPlan && emit != .plan && emit != .fused { throw ValidationError("--train applies to --emit plan and --emit fused only") }
         if let output { try asUsage { try OutputPath.check(output) } }
+        if weights != nil && output == nil { throw ValidationError("--weights applies to -o (the weights written with the plan)") }
+        if weights == nil && (stripPrefix != nil || !rename.isEmpty || partial) {
+            throw ValidationError("--strip-prefix, --rename and --partial apply to --weights")
+        }
+        for r in rename where !r.contains("=") || r.hasPrefix("=") {
+            throw ValidationError("--rename takes PATTERN=REPLACEMENT, found '\(r)'")
+        }
         let registry = standardRegistry()
         for pass in printAfter + disablePass where registry.passes[pass] == nil {
             let hint = closestName(to: pass, among: registry.passes.keys).map { "; did you mean '\($0)'?" } ?? ""
@@ -77,7 +97,18 @@ struct Compile: ParsableCommand {
             throw ExitCode(2)
         }
         do {
-            let weights = ParameterInitializer.initialize(graph, seed: UInt64(truncatingIfNeeded: seed))
+            var weights = ParameterInitializer.initialize(graph, seed: UInt64(truncatingIfNeeded: seed))
+            if let file = self.weights {
+                // The last '=' separates the pattern from the replacement.
+                let rules = rename.map { r -> [String] in
+                    let i = r.lastIndex(of: "=")!
+                    return [String(r[..<i]), String(r[r.index(after: i)...])]
+                }
+                let load = TransferSettings.WeightInit(path: file, stripPrefix: stripPrefix, renames: rules, strict: !partial)
+                let report = try load.load(into: TransferSettings.parameters(of: graph), relativeTo: nil)
+                FileHandle.standardError.write(report.render() + "\n")
+                weights.merge(report.loaded) { $1 }
+            }
             try PlanExport.prepareForInference(graph, registry: registry)
             try PlanExport.write(graph, weights: weights, batch: batch, to: path, registry: registry)
             FileHandle.standardOutput.write("wrote \(path)\n")

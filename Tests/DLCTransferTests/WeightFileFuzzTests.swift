@@ -154,4 +154,18 @@ final class WeightFileFuzzTests: XCTestCase {
         let back = try Safetensors.decode(try Safetensors.encode(Self.tensors), source: "w").tensors
         XCTAssertEqual(back, Self.tensors)
     }
+
+    /// A file written by Hugging Face's library (scripts/make-transfer-fixtures.py).
+    func testAFileOfTheReferenceLibraryReads() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/python.safetensors")
+        let (t, metadata) = try Safetensors.read(url.path)
+        XCTAssertEqual(metadata, ["format": "pt"])
+        XCTAssertEqual(t["encoder.half"], HostTensor(shape: [2, 3], storage: .f32([1, -2.5, 0.099609375, 65504, 6.103515625e-05, 0])))
+        XCTAssertEqual(t["encoder.bfloat"], HostTensor(shape: [4], storage: .f32([1, -3.5, 0.10009765625, Float(1.0002555517425873e+30)])))
+        XCTAssertEqual(t["encoder.double"], HostTensor(shape: [1, 2], storage: .f64([0.25, -1e-300])))
+        XCTAssertEqual(t["encoder.float"], HostTensor(shape: [3, 2], storage: .f32([0, 0.25, 0.5, 0.75, 1, 1.25])))
+        XCTAssertEqual(t["encoder.long"], HostTensor(shape: [2], storage: .i64([-(1 << 40), 7])))
+        XCTAssertEqual(t["encoder.int8"], HostTensor(shape: [2], storage: .i32([-128, 127])))
+        XCTAssertEqual(t["encoder.mask"], HostTensor(shape: [3], storage: .bool([true, false, true])))
+    }
 }
