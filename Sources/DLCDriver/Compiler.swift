@@ -171,7 +171,7 @@ public struct Compiler {
     /// passes `--print-after` names.
     func runExecutionPasses(_ graph: Graph, options: CompileOptions, diagnostics: DiagnosticEngine) -> String {
         let names = Pipelines.execution.filter { !options.disabledPasses.contains($0) }
-        guard names.contains("fuse-elementwise"), let pm = try? PassManager(names: names, registry: registry) else { return "" }
+        guard let pm = try? PassManager(names: names, registry: registry) else { return "" }
         var out = ""
         pm.run(on: graph, context: PassContext(registry: registry, diagnostics: diagnostics)) { pass, g in
             // Passes of the standard pipeline print there (once), not again here.

@@ -9,6 +9,13 @@ public let standardPassesPlugin = Plugin(name: "passes", summary: "the standard 
                             summary: "appends the gradient of the first loss for every trainable parameter (outputs grad.<name>)") {
         AutodiffPass()
     })
+    try r.register(PassSpec(name: "simplify",
+                            summary: "folds constants and removes algebraic identities (x*1, x+0, double transposes, reshape chains)") {
+        SimplifyPass()
+    })
+    try r.register(PassSpec(name: "cse", summary: "merges nodes that compute the same op on the same operands") {
+        CommonSubexpressionPass()
+    })
     try r.register(fusedElementwiseOp)
     try r.register(PassSpec(name: "fuse-elementwise",
                             summary: "groups chains and trees of elementwise ops into fused_elementwise nodes") { FuseElementwisePass() })
@@ -19,12 +26,11 @@ public enum Pipelines {
     /// What `dlc compile` runs on every model: check, re-type, clean, check again.
     public static let standard = ["verify", "infer-shapes", "dce", "verify"]
     /// What runs on a graph before it is lowered for execution (after the training step is built).
-    public static let execution = ["fuse-elementwise", "dce", "verify"]
+    public static let execution = ["simplify", "cse", "dce", "fuse-elementwise", "dce", "verify"]
 
     /// Runs `execution` (minus `disabled`) on a graph about to be lowered; throws the first error.
     public static func prepareForExecution(_ graph: Graph, registry: Registry, disabled: Set<String> = []) throws {
         let names = execution.filter { !disabled.contains($0) }
-        guard names.contains("fuse-elementwise") else { return }
         let diags = DiagnosticEngine()
         try PassManager(names: names, registry: registry).run(on: graph, context: PassContext(registry: registry, diagnostics: diags))
         if diags.hasErrors { throw DLCError(diags.sorted.map(\.message).joined(separator: "; ")) }
