@@ -47,6 +47,17 @@ final class ReportChartTests: XCTestCase {
         XCTAssertTrue(empty.contains(">no data</text>"))
     }
 
+    func testALegendThatDoesNotFitSaysHowManyItLeftOut() {
+        let series = (0..<40).map { k in ChartSeries("class \(k)", points: [(0, 0), (1, Double(k) / 40)]) }
+        let svg = LineChart(title: "many", x: ChartAxis("x"), y: ChartAxis("y"), series: series).svg()
+        XCTAssertNil(xmlError(svg))
+        XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 40, "every series is drawn")
+        // 300 px high: (300 − 34 − 8) / 16 = 16 lines, the 16th saying what is left.
+        XCTAssertTrue(svg.contains(">class 14</text>"))
+        XCTAssertFalse(svg.contains(">class 15</text>"))
+        XCTAssertTrue(svg.contains(">… 25 more</text>"), svg)
+    }
+
     func testLogAxisHasDecadeTicksAndCategoriesTheirNames() {
         XCTAssertEqual(ChartAxis.suggestedScale(for: [0.001, 0.01, 0.1]), .log)
         XCTAssertEqual(ChartAxis.suggestedScale(for: [32, 64, 128]), .linear)

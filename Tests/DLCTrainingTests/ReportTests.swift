@@ -156,6 +156,13 @@ final class ReportTests: XCTestCase {
         XCTAssertThrowsError(try ReportBuilder.html(for: dir, registry: TestCompiler.registry)) {
             XCTAssertEqual(($0 as? DLCError)?.message, "cannot read '\(dir)/sweep.json' as a JSON object")
         }
+        // An interrupted sweep without trials yet still has a report.
+        try Data("{\"model\": \"M\", \"metric\": \"val_accuracy\", \"swept\": [\"lr\"], \"trials\": [], \"status\": \"running\", \"interrupted\": true}".utf8)
+            .write(to: URL(fileURLWithPath: dir + "/sweep.json"))
+        let interrupted = try ReportBuilder.html(for: dir, registry: TestCompiler.registry)
+        XCTAssertNil(xmlError(interrupted))
+        XCTAssertTrue(interrupted.contains("<span class=\"status-other\">interrupted</span>"), interrupted)
+        XCTAssertTrue(interrupted.contains("0 trials (0 finished, 0 failed)"))
         let empty = try temporaryDirectory()
         XCTAssertThrowsError(try ReportBuilder.html(for: empty, registry: TestCompiler.registry)) {
             XCTAssertEqual(($0 as? DLCError)?.message,

@@ -114,9 +114,14 @@ public struct LineChart {
         // The legend.
         if legend {
             let lx: Double = left + plotW + 12
+            // As many entries as fit; the last line then says how many were left out.
+            let fitting = max(1, Int((height - top - 8) / 16))
             for (k, serie) in series.enumerated() {
                 let ly: Double = top + 8 + Double(k) * 16
-                if ly > height - 8 { break }
+                if series.count > fitting && k == fitting - 1 {
+                    s += SVG.text("… \(series.count - k) more", x: lx + 24, y: ly + 4, color: muted)
+                    break
+                }
                 let color = serie.color ?? Self.palette[k % Self.palette.count]
                 if serie.style == .markers {
                     s += SVG.circle(lx + 9, ly, r: 3.5, fill: color)

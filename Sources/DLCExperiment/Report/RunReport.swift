@@ -116,7 +116,7 @@ public enum RunReport {
                                   })
             chart.diagonal = true
             chart.width = 580
-            chart.height = max(380, 50 + Double(t.roc.count) * 16 + 40)
+            chart.height = min(600, max(380, 50 + Double(t.roc.count) * 16 + 40))
             blocks.append("<div><h3>ROC</h3>\(chart.svg())</div>")
         }
         s += "<div class=\"columns\">" + blocks.joined() + "</div>"

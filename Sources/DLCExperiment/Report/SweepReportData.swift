@@ -38,7 +38,7 @@ public struct SweepReportData {
     /// `max` or `min`.
     public var goal: String
     public var swept: [String]
-    /// `running` or `finished`.
+    /// `running`, `finished`, or `interrupted` (when `"interrupted": true`: Ctrl-C ended the sweep).
     public var status: String
     public var best: Int?
     public var trials: [Trial]
@@ -66,6 +66,7 @@ public struct SweepReportData {
         guard goal == "max" || goal == "min" else { throw DLCError("\(file): \"goal\" must be \"max\" or \"min\", found \"\(goal)\"") }
         swept = try field("swept", [String].self)
         status = o["status"] as? String ?? "?"
+        if o["interrupted"] as? Bool == true { status = "interrupted" }
         best = o["best"] as? Int
         trials = try field("trials", [[String: Any]].self).enumerated().map { k, t in
             guard let index = t["index"] as? Int else { throw DLCError("\(file): trial \(k) has no \"index\"") }
