@@ -74,6 +74,8 @@ final class ReportChartTests: XCTestCase {
         let linear = ChartAxis("epoch").layout([1, 12])
         XCTAssertEqual(linear.domain, 0...12)
         XCTAssertEqual(linear.ticks.map(\.1), ["0", "2", "4", "6", "8", "10", "12"])
+        XCTAssertEqual(ChartAxis("epoch").layout([1, 2]).ticks.map(\.1), ["1", "1.2", "1.4", "1.6", "1.8", "2"])
+        XCTAssertEqual(ChartAxis("epoch", integer: true).layout([1, 2]).ticks.map(\.1), ["1", "2"])
         let constant = ChartAxis("y").layout([0.5, 0.5])
         XCTAssertLessThan(constant.domain.lowerBound, 0.5)
         XCTAssertGreaterThan(constant.domain.upperBound, 0.5)

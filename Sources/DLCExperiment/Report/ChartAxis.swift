@@ -14,11 +14,14 @@ public struct ChartAxis {
     public var scale: Scale
     /// A fixed domain (e.g. 0…1 for rates); nil: fitted to the data with round ends.
     public var range: ClosedRange<Double>?
+    /// Counts (epochs, steps): ticks only at whole numbers.
+    public var integer: Bool
 
-    public init(_ label: String, scale: Scale = .linear, range: ClosedRange<Double>? = nil) {
+    public init(_ label: String, scale: Scale = .linear, range: ClosedRange<Double>? = nil, integer: Bool = false) {
         self.label = label
         self.scale = scale
         self.range = range
+        self.integer = integer
     }
 
     /// Log scale when every value is positive and they span a factor of ten or more.
@@ -52,7 +55,7 @@ public struct ChartAxis {
                 let pad = lo == 0 ? 1 : abs(lo) * 0.1
                 lo -= pad; hi += pad
             }
-            let step = Self.niceStep((hi - lo) / 5)
+            let step = integer ? max(1, Self.niceStep((hi - lo) / 5)) : Self.niceStep((hi - lo) / 5)
             let domain = range ?? (floor(lo / step) * step)...(ceil(hi / step) * step)
             var ticks: [(Double, String)] = []
             var t = ceil(domain.lowerBound / step - 1e-9) * step

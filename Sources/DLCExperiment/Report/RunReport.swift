@@ -53,7 +53,7 @@ public enum RunReport {
     static func curves(_ run: RunReportData) -> String {
         var charts: [String] = []
         if !run.steps.isEmpty {
-            charts.append(LineChart(title: "Training loss per step", x: ChartAxis("step"), y: ChartAxis("loss"),
+            charts.append(LineChart(title: "Training loss per step", x: ChartAxis("step", integer: true), y: ChartAxis("loss"),
                                     series: [ChartSeries("loss", points: run.steps.map { (Double($0.step), $0.loss) })]).svg())
         }
         func epochSeries(_ column: String, _ name: String, dashed: Bool = false, color: String? = nil) -> ChartSeries? {
@@ -64,22 +64,22 @@ public enum RunReport {
         let blue = LineChart.palette[0], orange = LineChart.palette[1]
         let loss = [epochSeries("loss", "training", color: blue), epochSeries("val_loss", "validation", dashed: true, color: orange)].compactMap { $0 }
         if !loss.isEmpty {
-            charts.append(LineChart(title: "Loss per epoch", x: ChartAxis("epoch"), y: ChartAxis("loss"), series: loss).svg())
+            charts.append(LineChart(title: "Loss per epoch", x: ChartAxis("epoch", integer: true), y: ChartAxis("loss"), series: loss).svg())
         }
         let accuracy = [epochSeries("train_accuracy", "training", color: blue),
                         epochSeries("val_accuracy", "validation", dashed: true, color: orange)].compactMap { $0 }
         if !accuracy.isEmpty {
-            charts.append(LineChart(title: "Accuracy per epoch", x: ChartAxis("epoch"), y: ChartAxis("accuracy"), series: accuracy).svg())
+            charts.append(LineChart(title: "Accuracy per epoch", x: ChartAxis("epoch", integer: true), y: ChartAxis("accuracy"), series: accuracy).svg())
         }
         for column in run.columns where column.hasPrefix("val_") && column != "val_loss" && column != "val_accuracy" {
             if let serie = epochSeries(column, column, color: orange) {
                 let name = String(column.dropFirst(4))
-                charts.append(LineChart(title: "Validation \(name) per epoch", x: ChartAxis("epoch"), y: ChartAxis(name), series: [serie]).svg())
+                charts.append(LineChart(title: "Validation \(name) per epoch", x: ChartAxis("epoch", integer: true), y: ChartAxis(name), series: [serie]).svg())
             }
         }
         let rates = run.steps.map(\.lr).filter(\.isFinite)
         if let lo = rates.min(), let hi = rates.max(), hi > lo {
-            charts.append(LineChart(title: "Learning rate per step", x: ChartAxis("step"),
+            charts.append(LineChart(title: "Learning rate per step", x: ChartAxis("step", integer: true),
                                     y: ChartAxis("learning rate", scale: ChartAxis.suggestedScale(for: rates)),
                                     series: [ChartSeries("lr", points: run.steps.map { (Double($0.step), $0.lr) })]).svg())
         }

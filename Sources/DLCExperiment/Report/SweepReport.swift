@@ -95,7 +95,7 @@ public enum SweepReport {
             return points.isEmpty ? nil : ChartSeries("trial \(index)", points: points, style: points.count < 3 ? .lineAndMarkers : .line)
         }
         guard !series.isEmpty else { return [] }
-        return [LineChart(title: "\(sweep.metric) per epoch, each trial", x: ChartAxis("epoch"), y: ChartAxis(sweep.metric),
+        return [LineChart(title: "\(sweep.metric) per epoch, each trial", x: ChartAxis("epoch", integer: true), y: ChartAxis(sweep.metric),
                           series: series).svg()]
     }
 }
