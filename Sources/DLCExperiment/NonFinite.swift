@@ -16,11 +16,16 @@ enum NonFinite {
         return (index, values[flat])
     }
 
+    /// `nan`, `inf` or `-inf` (Swift prints a NaN with its sign bit set as `-nan`).
+    static func describe(_ v: Double) -> String {
+        v.isNaN ? "nan" : v.isInfinite ? (v > 0 ? "inf" : "-inf") : "\(v)"
+    }
+
     /// `'fc1.weight' at [12, 5] = nan` for the first tensor of `order` with a non-finite value.
     static func firstIn(_ tensors: [String: HostTensor], order: [String]) -> String? {
         for name in order {
             if let t = tensors[name], let (index, value) = first(t) {
-                return "'\(name)'" + (index.isEmpty ? "" : " at [\(index.map(String.init).joined(separator: ", "))]") + " = \(value)"
+                return "'\(name)'" + (index.isEmpty ? "" : " at [\(index.map(String.init).joined(separator: ", "))]") + " = \(describe(value))"
             }
         }
         return nil
@@ -32,7 +37,7 @@ enum NonFinite {
     static func lossMessage(loss: Double, epoch: Int, batch: Int, step: Int,
                             outputs: [String: HostTensor], outputOrder: [String],
                             state: [String: HostTensor], stateOrder: [String]) -> String {
-        var s = "the loss became \(loss) at epoch \(epoch), step \(batch) (step \(step) of the run); the first non-finite value: "
+        var s = "the loss became \(describe(loss)) at epoch \(epoch), step \(batch) (step \(step) of the run); the first non-finite value: "
         if let output = firstIn(outputs, order: outputOrder) {
             s += "output \(output)"
         } else {
