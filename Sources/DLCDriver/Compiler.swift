@@ -44,6 +44,8 @@ public struct CompileOptions: Sendable {
     public var trainingPlan = false
     /// Passes skipped wherever a pipeline would run them (`--disable-pass`).
     public var disabledPasses: Set<String> = []
+    /// Values replacing the defaults of models' static arguments, by model and argument name.
+    public var modelArguments: [String: [String: StaticValue]] = [:]
 
     public init(emit: EmitKind = .summary, printAfter: [String] = [], model: String? = nil, colors: Bool = false,
                 batch: Int = 1, trainingPlan: Bool = false) {
@@ -120,7 +122,7 @@ public struct Compiler {
             diags.error(e.message, at: .unknown)
         } catch {}
 
-        let elaboration = Elaborator(unit: unit, registry: registry, diagnostics: diags).run()
+        let elaboration = Elaborator(unit: unit, registry: registry, diagnostics: diags, modelArguments: options.modelArguments).run()
         var graphs = elaboration.graphs
         if let only = options.model {
             graphs = graphs.filter { $0.name == only }

@@ -18,6 +18,7 @@ import Glibc
 /// | `weights.safetensors` | the final parameters of the model (names = parameter names) |
 /// | `best.safetensors` | the parameters at the best validation epoch |
 /// | `summary.json` | when the run ends: epochs, best epoch and value, test metrics, seconds |
+/// | `preprocessing.json` | the preprocessing fitted on the training split (`FittedPreprocessing`), re-applied by `dlc eval` and `--resume` |
 /// | `test_metrics.json` | the test split's full report (confusion matrix, per-class metrics, ROC curves) |
 /// | `graph.svg` | the model's diagram (as `dlc render` draws it) |
 /// | `status` | `running`, `finished`, `failed: MESSAGE` or `interrupted` |
@@ -29,19 +30,28 @@ public final class RunRecorder {
     /// The metric columns of `metrics.csv` after `epoch,loss,train_accuracy`.
     let columns: [String]
 
-    /// Creates a new run directory under `runsDirectory` (created if missing).
-    public init(runsDirectory: String, model: String, settings: [String: Any], source: SourceFile,
+    /// Creates a new run directory under `runsDirectory` (created if missing), or at `path`
+    /// exactly when it is given (a sweep's trial; it must not hold a run already).
+    public init(runsDirectory: String, path exact: String? = nil, model: String, settings: [String: Any], source: SourceFile,
                 environment: [String: Any], columns: [String]) throws {
-        try AtomicFile.makeDirectory(runsDirectory)
-        let stamp = Self.timestamp()
-        var candidate = "\(runsDirectory)/\(model)-\(stamp)"
-        var n = 2
-        while mkdir(candidate, 0o755) != 0 {
-            guard errno == EEXIST else { throw DLCError("cannot create directory '\(candidate)': \(String(cString: strerror(errno)))") }
-            candidate = "\(runsDirectory)/\(model)-\(stamp)-\(n)"
-            n += 1
+        if let exact {
+            try AtomicFile.makeDirectory(exact)
+            guard !FileManager.default.fileExists(atPath: exact + "/settings.json") else {
+                throw DLCError("'\(exact)' holds a run already")
+            }
+            path = exact
+        } else {
+            try AtomicFile.makeDirectory(runsDirectory)
+            let stamp = Self.timestamp()
+            var candidate = "\(runsDirectory)/\(model)-\(stamp)"
+            var n = 2
+            while mkdir(candidate, 0o755) != 0 {
+                guard errno == EEXIST else { throw DLCError("cannot create directory '\(candidate)': \(String(cString: strerror(errno)))") }
+                candidate = "\(runsDirectory)/\(model)-\(stamp)-\(n)"
+                n += 1
+            }
+            path = candidate
         }
-        path = candidate
         self.columns = columns
         try AtomicFile.makeDirectory(path + "/checkpoints")
         var s = settings

@@ -62,15 +62,19 @@ public struct RunOptions {
     public var runsDirectory: String?
     /// A run directory to continue from its newest checkpoint.
     public var resume: String?
+    /// Record the run in exactly this directory (a sweep's `trials/<index>/`) instead of a
+    /// new `<model>-<timestamp>` directory in `runsDirectory`.
+    public var runDirectory: String?
     /// dlc's version, for `environment.json`.
     public var version: String
     /// Polled after every step: true saves a checkpoint and ends the run with `TrainInterrupted`.
     public var shouldStop: () -> Bool
 
     public init(runsDirectory: String? = nil, resume: String? = nil, version: String = "unknown",
-                shouldStop: @escaping () -> Bool = { false }) {
+                runDirectory: String? = nil, shouldStop: @escaping () -> Bool = { false }) {
         self.runsDirectory = runsDirectory
         self.resume = resume
+        self.runDirectory = runDirectory
         self.version = version
         self.shouldStop = shouldStop
     }
@@ -86,35 +90,6 @@ public struct TrainInterrupted: Error {
 /// The file did not compile; `text` holds the diagnostics.
 public struct CompileFailure: Error {
     public var text: String
-}
-
-/// Command-line overrides of a train section.
-public struct TrainOverrides: Sendable {
-    public var epochs: Int?
-    public var batch: Int?
-    public var seed: Int?
-    public var lr: Double?
-
-    /// The overrides given, by train-section key (for `settings.json`).
-    public var dictionary: [String: Any] {
-        var d: [String: Any] = [:]
-        if let epochs { d["epochs"] = epochs }
-        if let batch { d["batch"] = batch }
-        if let seed { d["seed"] = seed }
-        if let lr { d["lr"] = lr }
-        return d
-    }
-
-    public init(dictionary d: [String: Any]) {
-        self.init(epochs: d["epochs"] as? Int, batch: d["batch"] as? Int, seed: d["seed"] as? Int, lr: d["lr"] as? Double)
-    }
-
-    public init(epochs: Int? = nil, batch: Int? = nil, seed: Int? = nil, lr: Double? = nil) {
-        self.epochs = epochs
-        self.batch = batch
-        self.seed = seed
-        self.lr = lr
-    }
 }
 
 /// Trains a model of a `.dlg` file on its train section's data with the CPU back end: the
@@ -150,10 +125,23 @@ public final class Trainer {
                       progress: (TrainProgress) -> Void = { _ in },
                       log: (String) -> Void = { _ in }) throws -> TrainResult {
         let compiler = Compiler(registry: registry)
-        let first = compiler.compile(source, options: CompileOptions(model: model))
+        var first = compiler.compile(source, options: CompileOptions(model: model))
         guard first.status == 0 else { throw CompileFailure(text: first.diagnosticsText) }
-        let evalGraph = try chooseModel(first, requested: model, file: source.path)
-        var config = first.trainSections.first { $0.model == evalGraph.name }.map(TrainConfig.init) ?? TrainConfig()
+        var evalGraph = try chooseModel(first, requested: model, file: source.path)
+        var section = first.trainSections.first { $0.model == evalGraph.name }
+        var compileOptions = CompileOptions(model: evalGraph.name)
+        if !overrides.settings.isEmpty {
+            guard let s = section else { throw DLCError("--set needs a train section for model '\(evalGraph.name)'") }
+            let (changed, arguments) = try s.overriding(overrides.settings)
+            section = changed
+            if !arguments.isEmpty {
+                compileOptions.modelArguments = [evalGraph.name: arguments]
+                first = compiler.compile(source, options: compileOptions)
+                guard first.status == 0 else { throw CompileFailure(text: first.diagnosticsText) }
+                evalGraph = first.graphs[0]
+            }
+        }
+        var config = section.map(TrainConfig.init) ?? TrainConfig()
         if let e = overrides.epochs { config.epochs = e }
         if let b = overrides.batch { config.batch = b }
         if let s = overrides.seed { config.seed = s }
@@ -164,7 +152,7 @@ public final class Trainer {
         if case .value(.int(let v))? = settings["early_stopping"] { patience = v }
 
         // The training step: a second, independent copy of the model's graph.
-        let second = compiler.compile(source, options: CompileOptions(model: evalGraph.name))
+        let second = compiler.compile(source, options: compileOptions)
         let trainGraph = second.graphs[0]
         let trainingOptions = try config.trainingOptions(for: trainGraph)
         _ = try TrainingGraph.build(trainGraph, options: trainingOptions, registry: registry)
@@ -179,7 +167,13 @@ public final class Trainer {
         var splits = try Splits(data, train: config.split - config.validation, validation: config.validation,
                                 seed: UInt64(truncatingIfNeeded: config.dataSeed))
         if let fraction = config.subset { splits.train = splits.train.prefix(fraction: fraction) }
-        let (prepared, _) = try FittedPreprocessing.prepare(splits, steps: config.preprocess)
+        // Preprocessing is fitted on the training split; a resumed run applies what it saved.
+        let prepared: Splits, fitted: FittedPreprocessing
+        if let run = options.resume, let saved = try FittedPreprocessing.saved(in: run) {
+            (prepared, fitted) = (try saved.apply(splits), saved)
+        } else {
+            (prepared, fitted) = try FittedPreprocessing.prepare(splits, steps: config.preprocess)
+        }
         var isDigits = false
         if case .digits = config.data { isDigits = true }
         try io.check(prepared.train, source: isDigits ? "the training data" : "the training data from \(files.features)")
@@ -225,14 +219,15 @@ public final class Trainer {
             trainer.runCounts = Dictionary(uniqueKeysWithValues: position.runCounts.compactMap { k, v in Int(k).map { ($0, v) } })
             recorder = try RunRecorder(resuming: run, checkpoint: position)
             log("resuming \(run) from \(path) (epoch \(position.epoch), step \(position.step))")
-        } else if let runs = options.runsDirectory {
+        } else if options.runsDirectory != nil || options.runDirectory != nil {
             let base = source.path.split(separator: "/").last.map(String.init) ?? "model.dlg"
             let absolute = source.path.hasPrefix("/") ? source.path : FileManager.default.currentDirectoryPath + "/" + source.path
-            recorder = try RunRecorder(runsDirectory: runs, model: evalGraph.name,
+            recorder = try RunRecorder(runsDirectory: options.runsDirectory ?? "runs", path: options.runDirectory, model: evalGraph.name,
                                        settings: Self.settingsObject(config, model: evalGraph.name, overrides: overrides,
                                                                      sourcePath: absolute, sourceCopy: base,
                                                                      checkpointEvery: checkpointEvery, patience: patience),
                                        source: source, environment: RunRecorder.environment(version: options.version), columns: columns)
+            try fitted.save(in: recorder!.path)
         }
         if let recorder {
             log("recording the run in \(recorder.path)")
@@ -428,7 +423,12 @@ public final class Trainer {
         s["validation"] = config.validation
         s["metrics"] = config.metrics
         s["data"] = config.section?.settings["data"]?.description ?? "digits()"
-        return ["model": model, "settings": s, "overrides": overrides.dictionary,
+        var arguments: [String: Any] = [:]
+        for (name, value) in overrides.settings where config.section?.staticArguments.contains(where: { $0.name == name }) == true {
+            arguments[name] = value.jsonValue
+            s[name] = value.jsonValue
+        }
+        return ["model": model, "settings": s, "overrides": overrides.dictionary, "model_arguments": arguments,
                 "source_path": sourcePath, "source_copy": sourceCopy]
     }
 

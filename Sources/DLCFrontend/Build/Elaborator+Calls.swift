@@ -224,7 +224,7 @@ extension Elaborator {
         return result
     }
 
-    func checkBlockArg(_ v: EvalValue, param p: BlockParam, block: String, range: SourceRange) -> EvalValue? {
+    func checkBlockArg(_ v: EvalValue, param p: BlockParam, block: String, range: SourceRange, owner: String = "block") -> EvalValue? {
         let type = p.typeName.flatMap(BlockParamType.init(rawValue:)) ?? (p.typeName == nil ? .Tensor : .`Any`)
         let fits: Bool
         switch (type, v) {
@@ -243,7 +243,7 @@ extension Elaborator {
             return nil
         }
         let want = type == .Tensor ? "a tensor" : "a value of type \(type.rawValue)"
-        diagnostics.error("argument '\(p.name)' of block '\(block)' must be \(want), found \(v.phrase)", at: range,
+        diagnostics.error("argument '\(p.name)' of \(owner) '\(block)' must be \(want), found \(v.phrase)", at: range,
                           notes: [.note("'\(p.name)' declared here", at: p.range)])
         return nil
     }

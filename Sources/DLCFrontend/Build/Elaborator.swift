@@ -17,6 +17,9 @@ public final class Elaborator {
     var blocks: [String: BlockDecl] = [:]
     var models: [String: ModelDecl] = [:]
     var usedPlugins: Set<String> = []
+    /// Values replacing the defaults of models' static arguments, by model name and argument
+    /// name (a sweep's trial, `dlc train --set`).
+    let modelArguments: [String: [String: StaticValue]]
 
     // State of the model being elaborated.
     var builder: GraphBuilder!
@@ -34,10 +37,12 @@ public final class Elaborator {
     static let maxRepeat = 10_000
     static let maxNodes = 2_000_000
 
-    public init(unit: SourceUnit, registry: Registry, diagnostics: DiagnosticEngine) {
+    public init(unit: SourceUnit, registry: Registry, diagnostics: DiagnosticEngine,
+                modelArguments: [String: [String: StaticValue]] = [:]) {
         self.unit = unit
         self.registry = registry
         self.diagnostics = diagnostics
+        self.modelArguments = modelArguments
     }
 
     /// Elaborates every model of the file (after the file-level declarations are collected).
@@ -49,7 +54,8 @@ public final class Elaborator {
         }
         var trains: [TrainSection] = []
         for case .train(let t) in unit.declarations {
-            var checker = TrainChecker(decl: t, models: graphs, registry: registry, diagnostics: diagnostics, usedPlugins: usedPlugins)
+            var checker = TrainChecker(decl: t, models: graphs, registry: registry, diagnostics: diagnostics, usedPlugins: usedPlugins,
+                                       staticArguments: models.mapValues(\.params))
             if let s = checker.check() { trains.append(s) }
         }
         return Elaboration(graphs: graphs, trainSections: trains)
@@ -78,7 +84,10 @@ public final class Elaborator {
                     diagnostics.error("unknown plugin '\(name)'\(hint)", at: range)
                 }
             case .model(let m):
-                if claim(m.name, m.nameRange, "model") { models[m.name] = m }
+                if claim(m.name, m.nameRange, "model") {
+                    checkParams(m.params, of: "model '\(m.name)'")
+                    models[m.name] = m
+                }
             case .block(let b):
                 guard claim(b.name, b.nameRange, "block") else { continue }
                 if let provider = registry.provider(of: b.name) {
@@ -86,7 +95,7 @@ public final class Elaborator {
                                       at: b.nameRange)
                     continue
                 }
-                checkBlockParams(b)
+                checkParams(b.params, of: "block '\(b.name)'")
                 blocks[b.name] = b
             case .train:
                 break
@@ -94,12 +103,13 @@ public final class Elaborator {
         }
     }
 
-    func checkBlockParams(_ b: BlockDecl) {
+    /// Checks the parameter list of a block or a model (`owner` names it in errors).
+    func checkParams(_ params: [BlockParam], of owner: String) {
         var seen: [String: SourceRange] = [:]
         var sawDefault = false
-        for p in b.params {
+        for p in params {
             if let first = seen[p.name] {
-                diagnostics.error("parameter '\(p.name)' of block '\(b.name)' is declared twice", at: p.range,
+                diagnostics.error("parameter '\(p.name)' of \(owner) is declared twice", at: p.range,
                                   notes: [.note("first declared here", at: first)])
             }
             seen[p.name] = p.range
@@ -123,11 +133,46 @@ public final class Elaborator {
         iterationPath = []
         blockStack = []
         expansionBudget = 0
+        bindStaticArguments(of: m)
         execute(m.body)
         if graph.outputs.isEmpty && graph.losses.isEmpty && !diagnostics.hasErrors {
             diagnostics.warning("model '\(m.name)' declares no output and no loss", at: m.nameRange)
         }
         return graph
+    }
+
+    /// Binds a model's static arguments (`model MLP(hidden: Int = 128)`) to their defaults or
+    /// to the values of `modelArguments`. Each must be a typed compile-time value with a
+    /// default, since a model is compiled on its own.
+    func bindStaticArguments(of m: ModelDecl) {
+        let given = modelArguments[m.name] ?? [:]
+        for name in given.keys.sorted() where !m.params.contains(where: { $0.name == name }) {
+            let names = m.params.map(\.name)
+            let hint = closestName(to: name, among: names).map { "; did you mean '\($0)'?" }
+                ?? (names.isEmpty ? "; it declares none" : " (it declares: \(names.joined(separator: ", ")))")
+            diagnostics.error("model '\(m.name)' has no static argument '\(name)'\(hint)", at: m.nameRange)
+        }
+        for p in m.params {
+            env[p.name] = Binding(value: .poison, range: p.range)
+            let type = p.typeName.flatMap(BlockParamType.init(rawValue:))
+            guard p.typeName != nil, type != .Tensor else {
+                diagnostics.error("parameter '\(p.name)' of model '\(m.name)' must be a compile-time value with a type (Int, Float, Bool, String, List or Shape); a model takes tensors with 'input'",
+                                  at: p.range)
+                continue
+            }
+            let value: EvalValue, range: SourceRange
+            if let v = given[p.name] {
+                (value, range) = (.constant(v), p.range)
+            } else if let d = p.defaultValue {
+                (value, range) = (eval(d), d.range)
+            } else {
+                diagnostics.error("parameter '\(p.name)' of model '\(m.name)' needs a default value (a model is compiled on its own)", at: p.range)
+                continue
+            }
+            if value.isPoisoned { continue }
+            guard let checked = checkBlockArg(value, param: p, block: m.name, range: range, owner: "model") else { continue }
+            bind(p.name, checked, at: p.range)
+        }
     }
 
     /// Binds a name in the current body, recording where tensors got their names.

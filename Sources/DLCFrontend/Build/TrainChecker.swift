@@ -8,6 +8,18 @@ public struct TrainSection {
     public var model: String?
     public var settings: [String: TrainValue]
     public var steps: [(name: String, models: [String])]
+    /// The static arguments of the model trained (`model MLP(hidden: Int = 128)`): name and type.
+    public var staticArguments: [(name: String, type: String)] = []
+    /// The checked `sweep:` setting, when there is one.
+    public var sweep: SweepSpec?
+
+    /// A section as the checker makes it.
+    public init(name: String, model: String?, settings: [String: TrainValue], steps: [(name: String, models: [String])]) {
+        self.name = name
+        self.model = model
+        self.settings = settings
+        self.steps = steps
+    }
 }
 
 /// Checks a train section against `TrainSchema`: known keys, value kinds and ranges, known
@@ -19,13 +31,17 @@ struct TrainChecker {
     let diagnostics: DiagnosticEngine
     /// The plugins the file `use`s (settings of other plugins are refused).
     let usedPlugins: Set<String>
+    /// The static arguments of each model, by model name.
+    let staticArguments: [String: [BlockParam]]
 
-    init(decl: TrainDecl, models: [Graph], registry: Registry, diagnostics: DiagnosticEngine, usedPlugins: Set<String> = []) {
+    init(decl: TrainDecl, models: [Graph], registry: Registry, diagnostics: DiagnosticEngine, usedPlugins: Set<String> = [],
+         staticArguments: [String: [BlockParam]] = [:]) {
         self.decl = decl
         self.models = models
         self.registry = registry
         self.diagnostics = diagnostics
         self.usedPlugins = usedPlugins
+        self.staticArguments = staticArguments
     }
 
     func model(_ name: String) -> Graph? { models.first { $0.name == name } }
@@ -37,6 +53,9 @@ struct TrainChecker {
             diagnostics.error("train section names unknown model '\(decl.name)'\(hint)", at: decl.nameRange)
         }
         var section = TrainSection(name: decl.name, model: target?.name, settings: [:], steps: [])
+        if let target {
+            section.staticArguments = (staticArguments[target.name] ?? []).map { ($0.name, $0.typeName ?? "Tensor") }
+        }
         var seen: [String: SourceRange] = [:]
         let keyNames = TrainSchema.keys.map(\.0)
         for s in decl.settings {
@@ -75,6 +94,9 @@ struct TrainChecker {
                     ?? (declared.isEmpty ? "; the section declares no steps" : " (steps: \(declared.joined(separator: ", ")))")
                 diagnostics.error("schedule names unknown step '\(n)'\(hint)", at: r)
             }
+        }
+        if let setting = decl.settings.first(where: { $0.key == "sweep" }), section.settings["sweep"] != nil {
+            section.sweep = checkSweep(setting.value, section: section)
         }
         if target != nil, section.settings["loss"] == nil, let g = target, g.losses.count > 1 {
             diagnostics.error("model '\(g.name)' declares \(g.losses.count) losses; choose one with 'loss: NAME'", at: decl.nameRange)

@@ -27,6 +27,9 @@ public enum Declaration {
 public struct ModelDecl {
     public var name: String
     public var nameRange: SourceRange
+    /// Static arguments (`model MLP(hidden: Int = 128)`): compile-time values with defaults,
+    /// which a sweep or `dlc train --set` may replace.
+    public var params: [BlockParam] = []
     public var body: [Statement]
 }
 

@@ -10,7 +10,10 @@ public struct ASTPrinter {
             switch d {
             case .use(let name, let r): out += "(use \(name)) \(pos(r))\n"
             case .model(let m):
-                out += "(model \(m.name) \(pos(m.nameRange))\n"
+                let params = m.params.map { p in
+                    p.name + (p.typeName.map { ": \($0)" } ?? "") + (p.defaultValue.map { " = " + expr($0) } ?? "")
+                }
+                out += "(model \(m.name)" + (params.isEmpty ? "" : " (\(params.joined(separator: ", ")))") + " \(pos(m.nameRange))\n"
                 m.body.forEach { statement($0, 1, &out) }
                 out += ")\n"
             case .block(let b):

@@ -25,8 +25,9 @@ extension Parser {
         case .keyword(.model):
             advance()
             guard let (name, r) = identifier("a model name") else { recoverToDeclaration(); return nil }
+            let params = check(.lparen) ? parseBlockParams() : []
             guard let body = parseBody("to open the body of model '\(name)'") else { return nil }
-            return .model(ModelDecl(name: name, nameRange: r, body: body))
+            return .model(ModelDecl(name: name, nameRange: r, params: params, body: body))
         case .keyword(.block):
             advance()
             guard let (name, r) = identifier("a block name") else { recoverToDeclaration(); return nil }
