@@ -125,22 +125,7 @@ public final class Trainer {
                       progress: (TrainProgress) -> Void = { _ in },
                       log: (String) -> Void = { _ in }) throws -> TrainResult {
         let compiler = Compiler(registry: registry)
-        var first = compiler.compile(source, options: CompileOptions(model: model))
-        guard first.status == 0 else { throw CompileFailure(text: first.diagnosticsText) }
-        var evalGraph = try chooseModel(first, requested: model, file: source.path)
-        var section = first.trainSections.first { $0.model == evalGraph.name }
-        var compileOptions = CompileOptions(model: evalGraph.name)
-        if !overrides.settings.isEmpty {
-            guard let s = section else { throw DLCError("--set needs a train section for model '\(evalGraph.name)'") }
-            let (changed, arguments) = try s.overriding(overrides.settings)
-            section = changed
-            if !arguments.isEmpty {
-                compileOptions.modelArguments = [evalGraph.name: arguments]
-                first = compiler.compile(source, options: compileOptions)
-                guard first.status == 0 else { throw CompileFailure(text: first.diagnosticsText) }
-                evalGraph = first.graphs[0]
-            }
-        }
+        let (evalGraph, section, compileOptions) = try compileModel(source, model: model, settings: overrides.settings)
         var config = section.map(TrainConfig.init) ?? TrainConfig()
         if let e = overrides.epochs { config.epochs = e }
         if let b = overrides.batch { config.batch = b }
@@ -451,7 +436,37 @@ public final class Trainer {
                           scores: io.prediction == nil ? nil : scores, targets: targets, isClassification: classification)
     }
 
-    func chooseModel(_ r: CompileResult, requested: String?, file: String) throws -> Graph {
+    /// Compiles the model to train (or evaluate) with `--set` values applied: the model's
+    /// graph (static arguments replaced), its train section (settings replaced) and the
+    /// options that compile that same graph again.
+    /// - Throws: `CompileFailure` for errors in the file (or in a static argument's value);
+    ///   `DLCError` for a name that is not a setting or static argument, or a bad value.
+    public func compileModel(_ source: SourceFile, model: String?, settings: [(name: String, value: StaticValue)])
+        throws -> (graph: Graph, section: TrainSection?, options: CompileOptions) {
+        let compiler = Compiler(registry: registry)
+        var first = compiler.compile(source, options: CompileOptions(model: model))
+        guard first.status == 0 else { throw CompileFailure(text: first.diagnosticsText) }
+        var graph = try chooseModel(first, requested: model, file: source.path)
+        var section = first.trainSections.first { $0.model == graph.name }
+        var options = CompileOptions(model: graph.name)
+        if !settings.isEmpty {
+            guard let s = section else { throw DLCError("--set needs a train section for model '\(graph.name)'") }
+            let (changed, arguments) = try s.overriding(settings)
+            section = changed
+            if !arguments.isEmpty {
+                options.modelArguments = [graph.name: arguments]
+                first = compiler.compile(source, options: options)
+                guard first.status == 0 else { throw CompileFailure(text: first.diagnosticsText) }
+                graph = first.graphs[0]
+            }
+        }
+        return (graph, section, options)
+    }
+
+    /// The model of a compilation to train: the one asked for, else the only model with a
+    /// train section (or the only model).
+    /// - Throws: `DLCError` when the file has several candidates and none was asked for.
+    public func chooseModel(_ r: CompileResult, requested: String?, file: String) throws -> Graph {
         if requested != nil { return r.graphs[0] }  // compiled with --model: the only graph
         let trained = Set(r.trainSections.compactMap(\.model))
         let candidates = trained.isEmpty ? r.graphs : r.graphs.filter { trained.contains($0.name) }

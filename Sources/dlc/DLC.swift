@@ -18,7 +18,7 @@ struct DLC: ParsableCommand {
             libraries or directories of lib*.so files. See docs/plugins.md.
             """,
         version: dlcVersion,
-        subcommands: [Compile.self, Train.self, Runs.self, Report.self, Run.self, Render.self, Bench.self, Plugins.self]
+        subcommands: [Compile.self, Train.self, Sweep.self, Eval.self, Runs.self, Report.self, Run.self, Render.self, Bench.self, Plugins.self]
     )
 
     /// Usage errors exit with 2 (not ArgumentParser's 64), help and version with 0.
@@ -26,6 +26,7 @@ struct DLC: ParsableCommand {
         preferBoundedOpenMPSpinning()
         do {
             let (plugins, arguments) = try pluginOptions(Array(CommandLine.arguments.dropFirst()))
+            pluginArguments = plugins
             do {
                 Compiler.installStandardPlugins(into: Registry.shared)
                 try PluginLoader.loadAll(plugins, into: Registry.shared)
@@ -89,6 +90,9 @@ func preferBoundedOpenMPSpinning() {
     execv("/proc/self/exe", CommandLine.unsafeArgv)
     // execv returns only on failure: go on with libgomp's defaults.
 }
+
+/// The `--plugin` libraries given on the command line (a sweep passes them on to its trials).
+nonisolated(unsafe) var pluginArguments: [String] = []
 
 /// The process-wide registry with the standard plugins installed (plugins given with
 /// `--plugin` were loaded into it before the subcommand runs).

@@ -58,11 +58,17 @@ struct Train: ParsableCommand {
     @Option(help: "Continue the run in this directory from its newest checkpoint.")
     var resume: String?
 
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a train setting that takes one value, an optimizer argument or a static argument of the model (repeatable).", valueName: "name=value"))
+    var settings: [String] = []
+
+    @Option(help: ArgumentHelp("Record the run in exactly this directory instead of a new one in --runs-dir (a sweep's trials).", valueName: "dir"))
+    var runDir: String?
+
     func validate() throws {
         if resume != nil {
             if file != nil { throw ValidationError("--resume takes the run's directory instead of a .dlg file") }
-            if epochs != nil || batch != nil || seed != nil || lr != nil || model != nil {
-                throw ValidationError("--resume continues a run with its own settings; --model, --epochs, --batch, --seed and --lr do not apply")
+            if epochs != nil || batch != nil || seed != nil || lr != nil || model != nil || !settings.isEmpty || runDir != nil {
+                throw ValidationError("--resume continues a run with its own settings; --model, --epochs, --batch, --seed, --lr, --set and --run-dir do not apply")
             }
         } else if file == nil {
             throw ValidationError("give the .dlg file to train, or --resume RUN")
@@ -71,6 +77,10 @@ struct Train: ParsableCommand {
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
         if let lr, !(lr > 0) || !lr.isFinite { throw ValidationError("--lr must be a positive number, found \(lr)") }
         if let output { try asUsage { try OutputPath.check(output) } }
+        if noRecord && runDir != nil { throw ValidationError("--no-record and --run-dir exclude each other") }
+        for s in settings {
+            do { _ = try TrainOverrides.parseSetting(s) } catch let e as DLCError { throw ValidationError(e.message) }
+        }
     }
 
     func run() throws {
@@ -83,7 +93,7 @@ struct Train: ParsableCommand {
         defer { signal(SIGINT, SIG_DFL) }
         do {
             let bar = ProgressBar(enabled: isatty(1) != 0)
-            let options = RunOptions(runsDirectory: noRecord ? nil : runsDir, version: dlcVersion,
+            let options = RunOptions(runsDirectory: noRecord ? nil : runsDir, version: dlcVersion, runDirectory: runDir,
                                      shouldStop: { interruptRequested != 0 })
             let log: (String) -> Void = { bar.clear(); FileHandle.standardOutput.write($0 + "\n") }
             let result: TrainResult
@@ -91,7 +101,8 @@ struct Train: ParsableCommand {
                 result = try Trainer(registry: registry).resume(resume, options: options, progress: { bar.show($0) }, log: log)
             } else {
                 result = try Trainer(registry: registry).train(
-                    source!, model: model, overrides: TrainOverrides(epochs: epochs, batch: batch, seed: seed, lr: lr),
+                    source!, model: model, overrides: TrainOverrides(epochs: epochs, batch: batch, seed: seed, lr: lr,
+                                                                 settings: try settings.map(TrainOverrides.parseSetting)),
                     options: options, progress: { bar.show($0) }, log: log)
             }
             if json {

@@ -38,6 +38,13 @@ public struct SweepParameter {
     public var domain: SweepDomain
     /// Where the name is written in the source.
     public var range: SourceRange
+
+    public init(name: String, target: SweepTarget, domain: SweepDomain, range: SourceRange = .unknown) {
+        self.name = name
+        self.target = target
+        self.domain = domain
+        self.range = range
+    }
 }
 
 /// A checked `sweep:` setting: `grid(metric: …, lr: [..], hidden: [..])` or
@@ -55,6 +62,15 @@ public struct SweepSpec {
     public var maximize: Bool
     /// The swept names, in the order they are written.
     public var parameters: [SweepParameter]
+
+    public init(kind: Kind, trials: Int?, seed: Int, metric: String, maximize: Bool, parameters: [SweepParameter]) {
+        self.kind = kind
+        self.trials = trials
+        self.seed = seed
+        self.metric = metric
+        self.maximize = maximize
+        self.parameters = parameters
+    }
 
     /// Whether a larger value of `metric` is better: not for losses and errors.
     public static func higherIsBetter(_ metric: String) -> Bool {
