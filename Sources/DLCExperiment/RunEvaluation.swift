@@ -89,7 +89,8 @@ public final class ModelEvaluator {
         let io = try ModelInterface(graph)
         try io.check(examples, source: description)
         let runner = try StepRunner(graph: graph, registry: registry, training: false, seed: 0)
-        try runner.setState(located.weights)
+        let parameters = Set(graph.paramNodes.compactMap { $0.attributes["name"]?.stringValue })
+        try runner.setState(located.weights.filter { parameters.contains($0.key) })
         let classification = io.prediction != nil && examples.hasClassLabels
         let evaluation = try trainer.evaluate(runner, io, examples, classification: classification)
         let names = classification ? ["accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"] : ["mse", "mae", "r2"]

@@ -38,7 +38,8 @@ extension TrainChecker {
             }
         }
         if spec.parameters.isEmpty && ok {
-            diagnostics.error("the sweep varies nothing; name the settings to search, e.g. \(kindName)(lr: [0.1, 0.01])", at: range)
+            let example = kind == .grid ? "grid(lr: [0.1, 0.01])" : "random(trials: 8, lr: loguniform(0.001, 0.1))"
+            diagnostics.error("the sweep varies nothing; name the settings to search, e.g. \(example)", at: range)
             ok = false
         }
         if kind == .grid, ok {
@@ -121,6 +122,12 @@ extension TrainChecker {
         let target: SweepTarget
         do {
             guard let t = try section.target(of: name) else {
+                let optimizer = section.optimizerSchema
+                if TrainSchema.optimizers.contains(where: { o in o.args.contains { $0.name == name } }) {
+                    diagnostics.error("the sweep varies '\(name)', which is not an argument of optimizer '\(optimizer.name)' (it takes \(optimizer.args.map(\.name).joined(separator: ", ")))",
+                                      at: at)
+                    return nil
+                }
                 let hint = closestName(to: name, among: section.sweepableNames).map { "; did you mean '\($0)'?" } ?? ""
                 let model = section.model.map { " of model '\($0)'" } ?? ""
                 diagnostics.error("the sweep varies '\(name)', which is neither a train setting nor a static argument\(model)\(hint)", at: at)
@@ -209,6 +216,10 @@ extension TrainChecker {
             diagnostics.error("\(fn) needs two bounds: \(fn)(low, high)", at: range)
             return nil
         }
+        if fn != "int_range" && !accepts.fractions {
+            diagnostics.error("swept '\(name)' takes integers, not numbers drawn from \(fn)(…); use int_range(a, b) or a list", at: range)
+            return nil
+        }
         for (label, (v, r)) in bound.sorted(by: { $0.key < $1.key }) where label != "step" {
             if let problem = accepts.problem(fn == "int_range" ? v : .float(v.doubleValue!)) {
                 diagnostics.error("swept '\(name)': the \(label) bound \(problem)", at: r)
@@ -239,10 +250,6 @@ extension TrainChecker {
             return .intRange(lo, hi, step: step)
         }
         let lo = low.doubleValue!, hi = high.doubleValue!
-        guard accepts.fractions else {
-            diagnostics.error("swept '\(name)' takes integers, not numbers drawn from \(fn)(…); use int_range(a, b) or a list", at: range)
-            return nil
-        }
         guard lo < hi else {
             diagnostics.error("\(fn)(\(low), \(high)) is empty: the low bound must be less than the high one", at: range)
             return nil
