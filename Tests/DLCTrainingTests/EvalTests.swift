@@ -122,6 +122,30 @@ final class EvalTests: XCTestCase {
         XCTAssertTrue(message { _ = try self.evaluator.evaluate(self.dir + "/runs/empty") }.contains("has no weights to evaluate"))
     }
 
+    /// `--resume` applies the run's saved preprocessing: resumed as saved, a run ends where an
+    /// uninterrupted one does; with the saved statistics changed, it does not.
+    func testResumeAppliesTheSavedPreprocessing() throws {
+        let trainer = Trainer(registry: TestCompiler.registry)
+        let source = SourceFile(path: dir + "/m.dlg", text: Self.text)
+        let full = try Safetensors.read(run + "/weights.safetensors").tensors["h.weight"]!.floats
+        func interrupted(_ name: String) throws -> String {
+            var steps = 0
+            XCTAssertThrowsError(try trainer.train(source, options: RunOptions(runsDirectory: dir + "/" + name, shouldStop: {
+                steps += 1
+                return steps == 25
+            })))
+            return dir + "/" + name + "/" + (try FileManager.default.contentsOfDirectory(atPath: dir + "/" + name)).first!
+        }
+        let same = try interrupted("a"), shifted = try interrupted("b")
+        XCTAssertEqual(try trainer.resume(same).parameters["h.weight"]!.floats, full)
+        var saved = try XCTUnwrap(try FittedPreprocessing.saved(in: shifted))
+        guard case .standardize(var s) = saved.steps[0] else { return XCTFail("\(saved)") }
+        s.mean = s.mean.map { $0 + 0.5 }
+        saved.steps[0] = .standardize(s)
+        try saved.save(in: shifted)
+        XCTAssertNotEqual(try trainer.resume(shifted).parameters["h.weight"]!.floats, full)
+    }
+
     func testTheCommandPrintsTheTableOrJSON() throws {
         let table = try DLCProcess.run(["eval", run])
         XCTAssertEqual(table.status, 0, table.stderr)
