@@ -74,9 +74,11 @@ public final class ModelEvaluator {
         try Self.checkWeights(located.weights, fit: graph, name: located.weightsName)
 
         // The run's splits, and the preprocessing fitted on its training split.
-        let all = try config.data.load(relativeTo: sourceDirectory)
-        let splits = try Splits(all, train: config.split - config.validation, validation: config.validation,
+        var all = try config.data.load(relativeTo: sourceDirectory)
+        if let classes = config.classes { all = try all.selectingClasses(classes, source: "data: classes") }
+        var splits = try Splits(all, train: config.split - config.validation, validation: config.validation,
                                 seed: UInt64(truncatingIfNeeded: config.dataSeed))
+        if let fraction = config.subset { splits.train = splits.train.prefix(fraction: fraction) }
         let fitted: FittedPreprocessing, origin: String
         if let run = located.run, let saved = try FittedPreprocessing.saved(in: run) {
             (fitted, origin) = (saved, "\(run)/\(FittedPreprocessing.fileName)")
@@ -154,13 +156,15 @@ public final class ModelEvaluator {
         case "all": return (try fitted.apply(all, source: "data set"), "all examples")
         case let text:
             let source = try dataSource(text)
-            let d = try source.load(relativeTo: nil)
+            var d = try source.data.load(relativeTo: nil)
+            if let classes = source.classes { d = try d.selectingClasses(classes, source: text) }
             return (try fitted.apply(d, source: text), text)
         }
     }
 
-    /// Reads `--data` as a train section's `data:` value, checked the same way.
-    func dataSource(_ text: String) throws -> DataSource {
+    /// Reads `--data` as a train section's `data:` value, checked the same way (the settings
+    /// it makes: the source and its `classes`).
+    func dataSource(_ text: String) throws -> TrainConfig {
         guard !text.contains("\n") else { throw DLCError("--data: one line, e.g. csv(path: \"new.csv\")") }
         let snippet = "model EvalData {\n  input x: f32[N, 1]\n  output y = relu(x)\n}\ntrain EvalData {\n  data: \(text)\n}\n"
         let result = Compiler(registry: registry).compile(SourceFile(path: "--data", bytes: Array(snippet.utf8)))
@@ -169,6 +173,6 @@ public final class ModelEvaluator {
             let cause = first.components(separatedBy: "error: ").last ?? first
             throw DLCError("--data '\(text)': \(cause.isEmpty ? "not a data source" : cause) (use test, validation, train, all, or a data source such as csv(path: \"new.csv\"))")
         }
-        return TrainConfig(section).data
+        return TrainConfig(section)
     }
 }

@@ -70,7 +70,8 @@ final class RunRecordTests: XCTestCase {
         XCTAssertTrue(dir.hasPrefix(runs + "/M-"))
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir))
         XCTAssertEqual(files, ["settings.json", "environment.json", "m.dlg", "metrics.csv", "metrics.jsonl", "checkpoints",
-                               "weights.safetensors", "best.safetensors", "summary.json", "test_metrics.json", "status", "graph.svg"])
+                               "weights.safetensors", "best.safetensors", "summary.json", "test_metrics.json", "status", "graph.svg",
+                               "preprocessing.json"])
         XCTAssertEqual(try String(contentsOfFile: dir + "/status", encoding: .utf8), "finished\n")
         let csv = try String(contentsOfFile: dir + "/metrics.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(csv.first, "epoch,loss,train_accuracy,val_loss,val_accuracy,val_f1,val_log_loss,seconds")
