@@ -99,39 +99,4 @@ public struct SweepRecord {
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
         try AtomicFile.write([UInt8](data) + [0x0A], to: directory + "/sweep.json")
     }
-
-    /// Reads `sweep.json` from a sweep directory.
-    /// - Throws: `DLCError` when it is missing or not a sweep record.
-    public static func read(_ directory: String) throws -> SweepRecord {
-        let o = try RunRecorder.readJSON(directory + "/sweep.json")
-        guard let model = o["model"] as? String, let kindName = o["kind"] as? String, let kind = SweepSpec.Kind(rawValue: kindName),
-              let metric = o["metric"] as? String, let trials = o["trials"] as? [[String: Any]] else {
-            throw DLCError("\(directory)/sweep.json is not a sweep record")
-        }
-        let swept = o["swept"] as? [String] ?? []
-        var r = SweepRecord(model: model, source: o["source"] as? String ?? "",
-                            spec: SweepSpec(kind: kind, trials: nil, seed: 0, metric: metric, maximize: (o["goal"] as? String) != "min",
-                                            parameters: []),
-                            trials: [])
-        r.swept = swept
-        r.finished = o["status"] as? String == "finished"
-        r.interrupted = o["interrupted"] as? Bool ?? false
-        r.trials = trials.map { t in
-            let settings = t["settings"] as? [String: Any] ?? [:]
-            var trial = Trial(index: t["index"] as? Int ?? 0, settings: swept.compactMap { name in
-                switch settings[name] {
-                case let i as Int: (name, .int(i))
-                case let d as Double: (name, .float(d))
-                case let s as String: (name, .string(s))
-                default: nil
-                }
-            })
-            trial.status = (t["status"] as? String).flatMap(Trial.Status.init(rawValue:)) ?? .pending
-            trial.error = t["error"] as? String
-            trial.metrics = t["metrics"] as? [String: Double] ?? [:]
-            trial.seconds = t["seconds"] as? Double
-            return trial
-        }
-        return r
-    }
 }

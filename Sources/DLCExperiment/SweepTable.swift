@@ -13,7 +13,8 @@ extension SweepRecord {
             rows.append([k < rankedCount ? "\(k + 1)" : "-", "\(t.index)"] + values
                         + [t.metrics[metric].map(Self.short) ?? "-", t.seconds.map { "\(($0 * 10).rounded() / 10)" } ?? "-", status])
         }
-        let widths = header.indices.map { c in ([header[c]] + rows.map { $0[c] }).dropLast(c == header.count - 1 ? rows.count + 1 : 0).map(\.count).max() ?? 0 }
+        let widths = header.indices.map { c in ([header[c]] + rows.map { $0[c] }).map(\.count).max() ?? 0 }
+        // Every column padded to its width but the last (the status, with a failure's cause).
         func format(_ row: [String]) -> String {
             row.enumerated().map { c, cell in c == row.count - 1 ? cell : cell.padding(to: widths[c]) }.joined(separator: "  ")
         }

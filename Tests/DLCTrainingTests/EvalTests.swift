@@ -116,9 +116,14 @@ final class EvalTests: XCTestCase {
         XCTAssertTrue(message { _ = try self.evaluator.evaluate(self.run, data: "csv(path: \"\(self.dir)/absent.csv\")") }.contains("absent.csv"))
         XCTAssertTrue(message { _ = try self.evaluator.evaluate(self.run, data: "pictures(") }.hasPrefix("--data 'pictures(':"))
         XCTAssertTrue(message { _ = try self.evaluator.evaluate(self.run, data: "validation") }.contains("has no examples"))
+        // A damaged run: preprocessing.json, then settings.json.
+        try Data("{".utf8).write(to: URL(fileURLWithPath: run + "/preprocessing.json"))
+        XCTAssertTrue(message { _ = try self.evaluator.evaluate(self.run) }.hasPrefix("\(run)/preprocessing.json: damaged preprocessing parameters"))
+        try Data("not json".utf8).write(to: URL(fileURLWithPath: run + "/settings.json"))
+        XCTAssertEqual(message { _ = try self.evaluator.evaluate(self.run) }, "cannot read '\(run)/settings.json' as a JSON object")
         // A run that saved no weights.
         try FileManager.default.createDirectory(atPath: dir + "/runs/empty", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: run + "/settings.json", toPath: dir + "/runs/empty/settings.json")
+        try Data("{\"model\": \"M\", \"source_copy\": \"m.dlg\"}".utf8).write(to: URL(fileURLWithPath: dir + "/runs/empty/settings.json"))
         XCTAssertTrue(message { _ = try self.evaluator.evaluate(self.dir + "/runs/empty") }.contains("has no weights to evaluate"))
     }
 
