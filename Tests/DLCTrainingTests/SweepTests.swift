@@ -189,4 +189,43 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(c.status, 2)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/s"), "nothing is recorded for a file with errors")
     }
+
+    /// Ctrl-C (SIGINT to `dlc sweep`) interrupts the running trial — it saves a checkpoint —
+    /// starts no more, records the sweep as interrupted and exits with 130.
+    func testCtrlCStopsTheSweepCleanly() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dlc-sweep-int-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/m.dlg"
+        try Self.model("grid(lr: [0.1, 0.05, 0.01])").replacingOccurrences(of: "epochs: 1", with: "epochs: 1000")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = DLCProcess.binary
+        p.arguments = ["sweep", file, "--sweeps-dir", dir + "/sweeps", "--jobs", "1"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait until the first trial has recorded a checkpoint (it is well into training).
+        let deadline = Date().addingTimeInterval(60)
+        var sweep = "", trial = ""
+        while Date() < deadline {
+            if let s = try? FileManager.default.contentsOfDirectory(atPath: dir + "/sweeps").first {
+                sweep = dir + "/sweeps/" + s
+                trial = sweep + "/trials/0"
+                if !Checkpoint.files(in: trial).isEmpty { break }
+            }
+            usleep(50_000)
+        }
+        XCTAssertFalse(Checkpoint.files(in: trial).isEmpty, "the first trial never checkpointed")
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        let o = try RunRecorder.readJSON(sweep + "/sweep.json")
+        XCTAssertEqual(o["interrupted"] as? Bool, true)
+        XCTAssertEqual(o["status"] as? String, "finished")
+        let trials = try XCTUnwrap(o["trials"] as? [[String: Any]])
+        XCTAssertEqual(trials.map { $0["status"] as? String }, ["failed", "pending", "pending"])
+        XCTAssertTrue((trials[0]["error"] as? String ?? "").hasPrefix("interrupted (checkpoint saved"), "\(trials[0])")
+        XCTAssertEqual(try RunInfo(path: trial).status, "interrupted")
+    }
 }
