@@ -102,7 +102,8 @@ final class ReportTests: XCTestCase {
         func metrics(_ run: String) throws -> [String: Double] {
             let s = try RunRecorder.readJSON(run + "/summary.json")
             return ["val_accuracy": try XCTUnwrap(s["final_val_accuracy"] as? Double),
-                    "test_accuracy": try XCTUnwrap((s["test"] as? [String: Double])?["accuracy"])]
+                    "test_accuracy": try XCTUnwrap((s["test"] as? [String: Double])?["accuracy"]),
+                    "seconds": try XCTUnwrap(s["seconds"] as? Double)]
         }
         let object: [String: Any] = [
             "model": "Tiny", "source": "tiny.dlg", "kind": "grid", "metric": "val_accuracy", "goal": "max",
@@ -142,7 +143,9 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(lrChart.components(separatedBy: "<circle").count - 1, 3, "two trials and the best one's ring")
         XCTAssertTrue(html.contains("<title>val_accuracy per epoch, each trial</title>"))
         // The best trial's own report follows.
-        XCTAssertTrue(html.contains("<h2>Best trial</h2>"))
+        XCTAssertTrue(html.contains("<th class=\"num\">train seconds</th>"), "the trials' training time")
+        XCTAssertTrue(html.contains("<th class=\"num\">wall seconds</th>"))
+        XCTAssertTrue(html.contains("<h2>Best trial</h2><h2>Tiny — trial 1</h2>"))
         XCTAssertTrue(html.contains("<h3>Training curves</h3>"))
     }
 

@@ -167,6 +167,16 @@ final class SweepTests: XCTestCase {
         let json = try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as? [String: Any]
         XCTAssertEqual(json?["best"] as? Int, 0)
         XCTAssertEqual(json?["failed"] as? Int, 1)
+        // Its report: the ranked trials (the failed one with its error), a chart per swept setting, the best trial.
+        let report = dir + "/report.html"
+        let written = try DLCProcess.run(["report", path, "-o", report], timeout: 60)
+        XCTAssertEqual(written.status, 0, written.stderr)
+        let html = try String(contentsOfFile: report, encoding: .utf8)
+        XCTAssertNil(xmlError(html))
+        XCTAssertTrue(html.contains("<title>val_accuracy by lr</title>") && html.contains("<title>val_accuracy by width</title>"))
+        XCTAssertNotNil(html.range(of: #"<tr class="failed"><td class="num">–</td><td class="num">1</td><td>1000000</td><td>8</td>.*the loss became"#,
+                                   options: .regularExpression))
+        XCTAssertTrue(html.contains("<h2>Best trial</h2><h2>M — trial 0</h2>"))
     }
 
     func testSweepCommandErrors() throws {

@@ -10,10 +10,11 @@ public enum RunReport {
         HTML.page(title: "dlc report: \(run.info.name)", body: body(run, level: 1))
     }
 
-    /// The page's content; `level` 2 makes it a section of another page (a sweep's best trial).
-    static func body(_ run: RunReportData, level: Int) -> String {
+    /// The page's content; `level` 2 makes it a section of another page (a sweep's best
+    /// trial), `title` names the run in the heading (default: "run <directory name>").
+    static func body(_ run: RunReportData, level: Int, title: String? = nil) -> String {
         let h = level == 1 ? ("h1", "h2") : ("h2", "h3")
-        var s = "<\(h.0)>\(HTML.escape(run.info.model)) — run \(HTML.escape(run.info.name))</\(h.0)>"
+        var s = "<\(h.0)>\(HTML.escape(run.info.model)) — \(HTML.escape(title ?? "run " + run.info.name))</\(h.0)>"
         s += "<p class=\"sub\">\(statusHTML(run.info.status)) · started \(HTML.escape(run.info.date.isEmpty ? "?" : run.info.date))"
         s += " · \(run.epochs.count) epoch\(run.epochs.count == 1 ? "" : "s"), \(run.steps.count) step\(run.steps.count == 1 ? "" : "s")"
         s += " · <code>\(HTML.escape(run.info.path))</code></p>"

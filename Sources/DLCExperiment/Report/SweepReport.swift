@@ -26,7 +26,7 @@ public enum SweepReport {
         let charts = settingCharts(sweep, best: bestIndex) + curveCharts(sweep, trialRuns: trialRuns)
         if !charts.isEmpty { s += "<h2>\(HTML.escape(sweep.metric)) against the settings</h2><div class=\"charts\">" + charts.joined() + "</div>" }
         if let bestRun {
-            s += "<h2>Best trial</h2>" + RunReport.body(bestRun, level: 2)
+            s += "<h2>Best trial</h2>" + RunReport.body(bestRun, level: 2, title: "trial \(bestIndex.map(String.init) ?? "?")")
         }
         return HTML.page(title: "dlc report: sweep \(name)", body: s)
     }
@@ -34,7 +34,9 @@ public enum SweepReport {
     /// Rank, trial, the swept settings, the metric, the other metrics, time, status or error.
     static func trialTable(_ sweep: SweepReportData, ranked: [SweepReportData.Trial], best: Int?) -> String {
         let others = Set(sweep.trials.flatMap(\.metrics.keys)).subtracting([sweep.metric]).sorted()
-        let header = ["rank", "trial"] + sweep.swept + [sweep.metric] + others + ["seconds", "status"]
+        // A trial's `seconds` metric is its training time; the trial's own `seconds` its wall time.
+        let header = ["rank", "trial"] + sweep.swept + [sweep.metric] + others.map { $0 == "seconds" ? "train seconds" : $0 }
+            + ["wall seconds", "status"]
         var s = "<table><thead><tr>"
         let firstNumeric = 2 + sweep.swept.count
         for (i, h) in header.enumerated() {
