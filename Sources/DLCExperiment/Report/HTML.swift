@@ -100,9 +100,10 @@ public enum HTML {
         table.confusion td { text-align: right; min-width: 28px; font-variant-numeric: tabular-nums; }
         table.confusion th { text-align: center; }
         tr.best td { background: #e8f5e9; } tr.failed td { color: #c62828; }
+        .scroll { overflow-x: auto; max-width: 100%; }
         .columns { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
         .charts { display: flex; flex-wrap: wrap; gap: 16px; }
-        .chart { border: 1px solid #e3e7ee; border-radius: 4px; background: #fff; }
+        .chart { border: 1px solid #e3e7ee; border-radius: 4px; background: #fff; max-width: 100%; height: auto; }
         .diagram { border: 1px solid #e3e7ee; border-radius: 4px; overflow: auto; max-height: 900px; padding: 8px; }
         .diagram svg { max-width: 100%; height: auto; }
         .error { color: #c62828; white-space: pre-wrap; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px; }

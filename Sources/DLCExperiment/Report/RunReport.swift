@@ -93,7 +93,7 @@ public enum RunReport {
         var s = HTML.table(["metric", "value"], t.metrics.keys.sorted().map { [HTML.escape($0), HTML.number(t.metrics[$0]!)] },
                            numericColumns: [1], classes: "kv")
         var blocks: [String] = []
-        if let c = t.confusion, !c.isEmpty { blocks.append("<div><h3>Confusion matrix</h3>\(confusionTable(c))</div>") }
+        if let c = t.confusion, !c.isEmpty { blocks.append("<div class=\"scroll\"><h3>Confusion matrix</h3>\(confusionTable(c))</div>") }
         if let p = t.perClass {
             var rows: [[String]] = []
             for k in p.precision.indices {

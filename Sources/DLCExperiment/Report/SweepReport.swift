@@ -22,7 +22,7 @@ public enum SweepReport {
                 + sweep.swept.map { "<code>\(HTML.escape($0)) = \(HTML.escape(b.settings[$0]?.description ?? "?"))</code>" }.joined(separator: ", ")
                 + "</p>"
         }
-        s += "<h2>Trials</h2>" + trialTable(sweep, ranked: ranked, best: bestIndex)
+        s += "<h2>Trials</h2><div class=\"scroll\">" + trialTable(sweep, ranked: ranked, best: bestIndex) + "</div>"
         let charts = settingCharts(sweep, best: bestIndex) + curveCharts(sweep, trialRuns: trialRuns)
         if !charts.isEmpty { s += "<h2>\(HTML.escape(sweep.metric)) against the settings</h2><div class=\"charts\">" + charts.joined() + "</div>" }
         if let bestRun {
