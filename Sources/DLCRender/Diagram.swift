@@ -36,6 +36,9 @@ public struct Diagram {
         public var isParameter: Bool = false
         /// An explicit colour (the plan stage's groups of buffers sharing memory).
         public var color: String? = nil
+        /// A value one time step of an unrolled recurrence hands to the next (drawn looping
+        /// back into the cell, which is drawn once).
+        public var isRecurrence: Bool = false
     }
 
     /// A labelled cluster: a scope with more than one visible op.
@@ -65,6 +68,10 @@ public struct Diagram {
     public var options: RenderOptions
     /// The expansion depth used (the automatic one when `options.expandDepth` is nil).
     public var expandDepth: Int
+    /// Graph nodes not drawn because an identical earlier time step of an unrolled
+    /// recurrence draws them: ops, and parameters or constants.
+    public var foldedOps = 0
+    public var foldedParams = 0
 
     /// Number of nodes Graphviz draws (graph-label legends are not nodes).
     public var nodeCount: Int { nodes.count }
@@ -88,19 +95,20 @@ extension Diagram {
     public static func build(_ graph: Graph, registry: Registry, options: RenderOptions = RenderOptions(),
                              title: DiagramTitle? = nil, annotations: DiagramAnnotations = DiagramAnnotations()) -> Diagram {
         let maxDepth = graph.nodes.map { $0.scope.isEmpty ? 0 : scopeComponents($0.scope).count }.max() ?? 0
+        let folding = StepFolding.find(in: graph)
         if let d = options.expandDepth {
             return DiagramBuilder(graph: graph, registry: registry, options: options, title: title,
-                                  annotations: annotations, depth: max(0, min(d, maxDepth))).build()
+                                  annotations: annotations, depth: max(0, min(d, maxDepth)), folding: folding).build()
         }
         var depth = maxDepth
         while depth > 0 {
             let d = DiagramBuilder(graph: graph, registry: registry, options: options, title: title,
-                                   annotations: annotations, depth: depth).build()
+                                   annotations: annotations, depth: depth, folding: folding).build()
             if d.nodeCount <= options.autoNodeLimit { return d }
             depth -= 1
         }
         return DiagramBuilder(graph: graph, registry: registry, options: options, title: title,
-                              annotations: annotations, depth: 0).build()
+                              annotations: annotations, depth: 0, folding: folding).build()
     }
 
     /// `x.0.a` → `[x, 0, a]`.
@@ -122,6 +130,8 @@ struct DiagramBuilder {
     let title: DiagramTitle?
     let annotations: DiagramAnnotations
     let depth: Int
+    /// Time steps drawn by the first step of their recurrence.
+    let folding: StepFolding
 
     /// Where a graph node is drawn: its own node, a collapsed scope, or nowhere.
     enum Slot: Hashable {
@@ -164,10 +174,16 @@ struct DiagramBuilder {
                 chains[i] = prefixes(comps, upTo: comps.count)
             }
         }
+        // A folded time step is drawn by its first step's nodes.
+        for (i, r) in folding.representative {
+            slots[i] = slots[r]
+            chains[i] = chains[r]
+            if isParamLike(graph.nodes[i]) { d.foldedParams += 1 } else { d.foldedOps += 1 }
+        }
         // Parameters used by one drawn op only are drawn together, beside it.
         var users = [Set<Int>](repeating: [], count: n)
         for node in graph.nodes {
-            for v in node.inputs { users[graph[v].producer.index].insert(node.id.index) }
+            for v in node.inputs { users[graph[v].producer.index].insert(folding.drawn(node.id.index)) }
         }
         for node in graph.nodes where isParamLike(node) {
             let i = node.id.index
@@ -180,7 +196,7 @@ struct DiagramBuilder {
         var groupMembers: [String: [Int]] = [:]
         for node in graph.nodes {
             let i = node.id.index
-            if case .collapsed(let s) = slots[i] { groupMembers[s, default: []].append(i) }
+            if case .collapsed(let s) = slots[i], folding.representative[i] == nil { groupMembers[s, default: []].append(i) }
             guard slots[i] != .hidden, !isParamLike(node) else { continue }
             for p in chains[i] { visibleOps[p, default: []].insert(slots[i]) }
         }
@@ -278,11 +294,18 @@ struct DiagramBuilder {
                 default: param = false
                 }
                 let targets = fused[node.id.index].map { $0.inputTargets[position] } ?? [toID]
+                let recurrence = folding.isRecurrence(from: producer.id.index, to: node.id.index)
+                let folded = folding.step[producer.id.index] != nil || folding.step[node.id.index] != nil
                 for target in targets {
-                    let key = param ? "\(fromID)>\(target)" : "\(v.index)>\(target)"
+                    let key = param || folded ? "\(fromID)>\(target)>\(recurrence)" : "\(v.index)>\(target)"
                     guard seen.insert(key).inserted else { continue }
-                    d.edges.append(Diagram.Edge(from: fromID, to: target, label: param ? nil : graph[v].type.description,
-                                                isGradient: annotations.gradientValues.contains(v), isParameter: param))
+                    var edge = Diagram.Edge(from: fromID, to: target, label: param ? nil : graph[v].type.description,
+                                            isGradient: annotations.gradientValues.contains(v), isParameter: param)
+                    if recurrence {
+                        edge.isRecurrence = true
+                        edge.label = graph[v].type.description + " → next step"
+                    }
+                    d.edges.append(edge)
                 }
             }
         }
@@ -413,6 +436,7 @@ struct DiagramBuilder {
             fam = familyPriority.first(where: present.contains) ?? .other
         }
         if params > 0 { lines.append("\(grouped(params)) params") }
+        if let steps = folding.stepCount[scope] { lines.insert(stepPhrase(steps), at: 0) }
         let training = annotations.forwardNodeCount != nil && members.allSatisfy { isTraining(graph.nodes[$0]) }
         return Diagram.Node(id: "s\(members[0])", kind: kind, title: title, lines: lines, family: fam, isTraining: training)
     }
@@ -453,10 +477,19 @@ struct DiagramBuilder {
     }
 
     func clusterLabel(_ scope: String, members: [Int]) -> String {
+        if let steps = folding.stepCount[scope] {
+            let layer = members.lazy.compactMap { self.graph.nodes[$0].layer }.first.map { " · \($0) cell" } ?? ""
+            return "\(scope) · \(stepPhrase(steps))\(layer), drawn once"
+        }
         // Named after its layer only when every op in it comes from one call of that layer.
         let ops = members.map { graph.nodes[$0] }.filter { !isParamLike($0) }
         guard let layer = ops.first?.layer, ops.allSatisfy({ $0.layer == layer && $0.scope == scope }) else { return scope }
         return "\(scope) · \(layer)"
+    }
+
+    /// `one time step of 8`, or `6 of 8 time steps` when the first and last differ.
+    func stepPhrase(_ steps: (count: Int, total: Int)) -> String {
+        steps.count == steps.total ? "one time step of \(steps.total)" : "\(steps.count) of \(steps.total) time steps"
     }
 
     func prefixes(_ comps: [Substring], upTo count: Int) -> [String] {

@@ -106,7 +106,10 @@ public struct DotWriter {
     func edge(_ e: Diagram.Edge) -> String {
         var attrs: [String] = []
         if let l = e.label { attrs.append("label=\(quote(" " + l))") }
-        if let c = e.color {
+        if e.isRecurrence {
+            attrs += ["color=\"#1f618d\"", "fontcolor=\"#1f618d\"", "style=bold", "penwidth=1.6"]
+            if e.isGradient { attrs.append("arrowhead=onormal") }
+        } else if let c = e.color {
             attrs += ["color=\"\(c)\"", "fontcolor=\"\(c)\"", "penwidth=1.2", "weight=4"]
         } else if e.isGradient {
             attrs += ["color=\"#c0392b\"", "fontcolor=\"#c0392b\"", "style=dashed", "penwidth=1.1"]

@@ -90,10 +90,13 @@ private func expandRecurrent(_ b: GraphBuilder, _ args: Arguments, cell: Cell) t
     let unroller = Unroller(b: b, cell: cell, hidden: hidden, weightHH: whh, biasHH: bhh, activation: activation)
     var h = zero, c: Tensor? = cell == .lstm ? zero : nil
     var outputs = [Tensor?](repeating: nil, count: steps)
+    // Each time step in its own scope (`seq.t3`), so that diagrams can draw the cell once.
     for t in reverse ? Array((0..<steps).reversed()) : Array(0..<steps) {
-        let slice = try b.op1("slice", [proj], ["axis": .int(1), "start": .int(t), "end": .int(t + 1)])
-        let xp = try b.op1("squeeze", [slice], ["axes": .list([.int(1)])])
-        (h, c) = try unroller.step(xp, h: h, c: c)
+        try b.withScope("t\(t)") {
+            let slice = try b.op1("slice", [proj], ["axis": .int(1), "start": .int(t), "end": .int(t + 1)])
+            let xp = try b.op1("squeeze", [slice], ["axes": .list([.int(1)])])
+            (h, c) = try unroller.step(xp, h: h, c: c)
+        }
         outputs[t] = h
     }
     let sequence = try b.op1("stack", outputs.map { $0! }, ["axis": .int(1)])
