@@ -274,6 +274,14 @@ extension Parser {
             targets.append((name, r))
         } while accept(.comma)
         if parenthesized, !expect(.rparen, "to close the list of names") { recoverToStatementEnd(); return nil }
+        // `let x = …` (or var, val, const) as other languages write it: say so, and go on with `x = …`.
+        if !parenthesized, targets.count == 1, ["let", "var", "val", "const", "auto"].contains(targets[0].name),
+           case .identifier = kind {
+            let keyword = targets[0]
+            guard let (name, r) = identifier("a name to assign to") else { recoverToStatementEnd(); return nil }
+            diagnostics.error("'\(keyword.name)' is not part of the language: bind a name with '\(name) = …'", at: keyword.range)
+            targets = [(name, r)]
+        }
         guard accept(.assign) else {
             if targets.count == 1, check(.lparen) || check(.punct(.pipe)) {
                 diagnostics.error("the result of this expression is not used; assign it to a name", at: current.range)
