@@ -76,7 +76,7 @@ let package = Package(
                                                              "DLCTraining", "DLCPasses", "_DLCTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "DLCTransferTests", dependencies: [core, "DLCTransfer", "DLCData", "DLCDriver", "DLCExperiment",
-                                                            "DLCTraining", "DLCCPU", "_DLCTestSupport"],
+                                                            "DLCTraining", "DLCCPU", "DLCPasses", "_DLCTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "DLCDriverTests", dependencies: [core, "DLCDriver", "DLCFrontend", "DLCData", "_DLCTestSupport"],
                     exclude: ["Golden", "Invalid"], swiftSettings: swift5),

@@ -93,8 +93,11 @@ public enum PlanExport {
         return written
     }
 
+    /// Plan files hold weights: up to 8 GiB (a `.dlg` source only up to `SourceLoader.maxBytes`).
+    static let maxPlanBytes = 8 << 30
+
     static func readBytes(_ path: String) throws -> [UInt8] {
-        let f = try SourceLoader.load(path: path)
+        let f = try SourceLoader.load(path: path, limit: maxPlanBytes)
         return f.bytes
     }
 }

@@ -8,8 +8,9 @@ public enum SourceLoader {
     /// Files larger than this are refused (a `.dlg` file is text written by people).
     public static let maxBytes = 64 << 20
 
+    /// - Parameter limit: the largest size accepted (`maxBytes` for sources; plan files pass more).
     /// - Throws: `DLCError` naming the path and the cause (missing, a directory, unreadable, too large).
-    public static func load(path: String) throws -> SourceFile {
+    public static func load(path: String, limit: Int = maxBytes) throws -> SourceFile {
         var st = stat()
         guard stat(path, &st) == 0 else {
             throw DLCError("cannot read '\(path)': \(String(cString: strerror(errno)))")
@@ -24,7 +25,7 @@ public enum SourceLoader {
         while true {
             let n = fread(&buffer, 1, buffer.count, f)
             if n > 0 { bytes += buffer[0..<n] }
-            if bytes.count > maxBytes { throw DLCError("cannot read '\(path)': larger than \(maxBytes >> 20) MiB") }
+            if bytes.count > limit { throw DLCError("cannot read '\(path)': larger than \(limit >> 20) MiB") }
             if n < buffer.count {
                 if ferror(f) != 0 { throw DLCError("cannot read '\(path)': read error") }
                 break

@@ -18,7 +18,7 @@ struct DLC: ParsableCommand {
             libraries or directories of lib*.so files. See docs/plugins.md.
             """,
         version: dlcVersion,
-        subcommands: [Compile.self, Train.self, Sweep.self, Eval.self, Runs.self, Report.self, Run.self, Render.self, Bench.self, Plugins.self]
+        subcommands: [Compile.self, Train.self, Sweep.self, Eval.self, Runs.self, Report.self, Run.self, Tokenize.self, Render.self, Bench.self, Plugins.self]
     )
 
     /// Usage errors exit with 2 (not ArgumentParser's 64), help and version with 0.
