@@ -35,9 +35,11 @@ enum Zoo {
         return (r, lines.joined(separator: "\n"))
     }
 
-    /// A fixed batch for a graph's inputs: features in [0, 1), integer labels 0…9.
+    /// A fixed batch for a graph's inputs: features in [0, 1), integer labels 0…C−1 (C the
+    /// classes of the first `[N, C]` output, 10 without one).
     static func batch(_ g: Graph, size: Int) -> [String: HostTensor] {
         var feed: [String: HostTensor] = [:]
+        let classes = g.outputs.lazy.map { g[$0.value].type.shape }.first { $0.count == 2 && $0[1].value != nil }?[1].value ?? 10
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         for node in g.inputNodes {
             guard let name = node.attributes["name"]?.stringValue, name != TrainingGraph.learningRateInput else { continue }
@@ -45,7 +47,7 @@ enum Zoo {
             let shape = t.shape.map { $0.value ?? size }
             let n = shape.reduce(1, *)
             let values: [Double] = (0..<n).map { i in
-                if !t.dtype.isFloat { return Double(i % 10) }
+                if !t.dtype.isFloat { return Double(i % classes) }
                 state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 return Double(state >> 11) / Double(1 << 53)
             }
