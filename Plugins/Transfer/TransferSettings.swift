@@ -37,14 +37,25 @@ public struct TransferSettings: Sendable {
             }
         }
 
+        /// `a/./b/../c` → `a/c` (a `..` after a name cancels it; leading ones stay), for display.
+        static func normalized(_ path: String) -> String {
+            var parts: [Substring] = []
+            for p in path.split(separator: "/", omittingEmptySubsequences: true) where p != "." {
+                if p == "..", let last = parts.last, last != ".." { parts.removeLast() } else { parts.append(p) }
+            }
+            let joined = parts.joined(separator: "/")
+            return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
+        }
+
         /// Reads the file and matches it against `parameters`.
         /// - Throws: `DLCError` for an unreadable file, a bad mapping, nothing matched, or (in
         ///   strict mode) any problem — the message is the whole report.
         public func load(into parameters: [WeightLoadReport.Parameter], relativeTo directory: String?) throws -> WeightLoadReport {
             let mapping = try mapping()
-            let resolved = path.hasPrefix("/") || directory == nil ? path : directory! + "/" + path
-            let file: WeightFile
-            do { file = try WeightFile.read(resolved) } catch let e as DLCError { throw DLCError("init: " + e.message) }
+            let joined = path.hasPrefix("/") || directory == nil ? path : directory! + "/" + path
+            var file: WeightFile
+            do { file = try WeightFile.read(joined) } catch let e as DLCError { throw DLCError("init: " + e.message) }
+            file.path = Self.normalized(file.path)  // shown in the report: models/../out/w → out/w
             let report = WeightLoadReport(file: file, mapping: mapping, parameters: parameters)
             if strict && report.problemCount > 0 {
                 throw DLCError("init: strict loading found \(report.problemCount) problem\(report.problemCount == 1 ? "" : "s") (give strict: false to load what matches)\n" + report.render())

@@ -1,6 +1,6 @@
 import DLCCore
 import DLCData
-import DLCTransfer
+@testable import DLCTransfer
 import Foundation
 import XCTest
 
@@ -122,6 +122,12 @@ final class WeightMappingTests: XCTestCase {
         try Safetensors.write(["conv1.bias": f32([4], 7)], to: dir + "/run/weights.safetensors")
         XCTAssertEqual(try WeightFile.read(dir + "/run").tensors["conv1.bias"], f32([4], 7))
         XCTAssertEqual(try WeightFile.read(dir + "/run/checkpoints/step-000000003.safetensors").kind, "dlc checkpoint")
+    }
+
+    func testPathsAreNormalizedForTheReport() {
+        XCTAssertEqual(TransferSettings.WeightInit.normalized("models/../out/./w.safetensors"), "out/w.safetensors")
+        XCTAssertEqual(TransferSettings.WeightInit.normalized("../x/../../w"), "../../w")
+        XCTAssertEqual(TransferSettings.WeightInit.normalized("/a//b/../w"), "/a/w")
     }
 
     func testFreezePatternsAreGlobsOrRegularExpressions() throws {
