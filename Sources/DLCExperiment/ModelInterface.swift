@@ -28,8 +28,9 @@ struct ModelInterface {
         }?.name
     }
 
-    /// Checks that examples fit the inputs, with a hint when they do not.
-    func check(_ d: Dataset, source: String) throws {
+    /// Checks that examples fit the inputs, with a hint when they do not; `source` names the
+    /// data in errors, `targetsSource` (default: `source`) the targets'.
+    func check(_ d: Dataset, source: String, targetsSource: String? = nil) throws {
         let want = Array(features.type.shape.dropFirst())
         let have = Array(d.x.shape.dropFirst())
         let fits = want.count == have.count && zip(want, have).allSatisfy { $0.value == nil || $0.value == $1 }
@@ -48,8 +49,8 @@ struct ModelInterface {
         if let labels {
             let wantY = Array(labels.type.shape.dropFirst()).map { $0.value ?? -1 }
             let haveY = Array(d.y.shape.dropFirst())
-            guard wantY.count == haveY.count else {
-                throw DLCError("\(source) has targets of shape \(haveY) but input '\(labels.name)' is \(labels.type)")
+            guard wantY.count == haveY.count, zip(wantY, haveY).allSatisfy({ $0 == -1 || $0 == $1 }) else {
+                throw DLCError("\(targetsSource ?? source) has targets of shape \(haveY) but input '\(labels.name)' is \(labels.type)")
             }
         }
     }

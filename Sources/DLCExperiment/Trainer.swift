@@ -77,7 +77,8 @@ public final class Trainer {
         }
         var isDigits = false
         if case .digits = config.data { isDigits = true }
-        try io.check(prepared.train, source: isDigits ? "the training data" : "the training data from \(files.features)")
+        try io.check(prepared.train, source: isDigits ? "the training data" : "the training data from \(files.features)",
+                     targetsSource: isDigits ? nil : "the training data from \(files.labels)")
 
         let trainer = try StepRunner(graph: trainGraph, registry: registry, training: true, seed: UInt64(truncatingIfNeeded: config.seed))
         try trainer.setState(ParameterInitializer.initialize(trainGraph, seed: UInt64(truncatingIfNeeded: config.seed)))

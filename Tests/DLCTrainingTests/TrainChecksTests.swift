@@ -92,6 +92,21 @@ final class TrainChecksTests: XCTestCase {
         r = try train([file])
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.stderr, "error: \(dir)/y.npy: example 1: label 7 is out of range for the 3 classes (0...2) of output 'logits'\n")
+        // Float targets of the wrong width for a regression model.
+        let regression = """
+            model R {
+              input x: f32[N, 4]
+              input t: f32[N, 3]
+              loss l = mse(dense(x, 3), t)
+            }
+            train R { data: npy(x: "x.npy", y: "t.npy") }
+            """
+        try write(regression, dir + "/r.dlg")
+        try writeNpy(dir + "/t.npy", shape: [3, 2], f32: Array(repeating: 0.5, count: 6))
+        r = try train([dir + "/r.dlg"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stdout, "", "nothing was trained")
+        XCTAssertEqual(r.stderr, "error: the training data from \(dir)/t.npy has targets of shape [2] but input 't' is f32[N, 3]\n")
     }
 
     func testUsageErrorsComeBeforeTraining() throws {
