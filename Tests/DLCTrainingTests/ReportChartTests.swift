@@ -85,6 +85,29 @@ final class ReportChartTests: XCTestCase {
         XCTAssertEqual(svg.components(separatedBy: "<circle").count - 1, 2, "x = 0 has no place on a log axis")
     }
 
+    func testBinaryAndRegressionEvaluations() {
+        let binary = RunReportData.TestEvaluation(json: [
+            "examples": 4, "metrics": ["accuracy": 0.75, "auc": 0.75],
+            "confusion": [[1, 1], [0, 2]],
+            "per_class": ["precision": [1.0, 2.0 / 3], "recall": [0.5, 1.0], "f1": [2.0 / 3, 0.8], "support": [2, 2]],
+            "averages": ["macro_precision": 5.0 / 6, "macro_recall": 0.75, "macro_f1": 11.0 / 15,
+                         "micro_precision": 0.75, "micro_recall": 0.75, "micro_f1": 0.75],
+            "roc": [["class": 1, "fpr": [0.0, 0.5, 1.0], "tpr": [0.0, 1.0, 1.0], "auc": 0.75]],
+        ])
+        let html = RunReport.evaluation(binary)
+        XCTAssertNil(xmlError("<div>" + html + "</div>"))
+        XCTAssertTrue(html.contains("<title>ROC curve</title>"), "one curve for a binary model")
+        XCTAssertFalse(html.contains(">class 1 (AUC 0.750)</text>"), "a single series has no legend")
+        XCTAssertTrue(html.contains("<td class=\"num\">0.6667</td>"))
+        XCTAssertTrue(html.contains("<tr><td><b>macro average</b></td><td class=\"num\">0.8333</td>"), html)
+        XCTAssertEqual(html.components(separatedBy: "title=\"true ").count - 1, 4, "a 2 × 2 confusion matrix")
+        // Regression: the metrics alone.
+        let regression = RunReport.evaluation(RunReportData.TestEvaluation(json: ["examples": 10, "metrics": ["mse": 0.25, "r2": 0.9]]))
+        XCTAssertNil(xmlError("<div>" + regression + "</div>"))
+        XCTAssertTrue(regression.contains("<td>mse</td><td class=\"num\">0.25</td>"), regression)
+        XCTAssertFalse(regression.contains("confusion") || regression.contains("ROC"))
+    }
+
     func testHTMLEscapingAndNumbers() {
         XCTAssertEqual(HTML.escape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;")
         XCTAssertEqual(HTML.number(3), "3")
