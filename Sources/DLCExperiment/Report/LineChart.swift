@@ -49,6 +49,8 @@ public struct LineChart {
         self.series = series
     }
 
+    /// The chart as an `<svg>` element (well-formed XML, every text escaped), to inline in HTML
+    /// or save as a file.
     public func svg() -> String {
         let finite = series.flatMap { s in s.points.filter { Self.drawable($0, logX: x.scale == .log, logY: y.scale == .log) } }
         let (xDomain, xTicks) = x.layout(finite.map(\.x))

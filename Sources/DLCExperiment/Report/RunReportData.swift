@@ -31,6 +31,7 @@ public struct RunReportData {
         public var averages: [String: Double]
         public var roc: [(label: Int, fpr: [Double], tpr: [Double], auc: Double)]
 
+        /// Reads the object of `test_metrics.json`; missing parts stay empty.
         public init(json o: [String: Any]) {
             examples = o["examples"] as? Int ?? 0
             metrics = Self.doubles(o["metrics"])
