@@ -16,6 +16,9 @@ extension Elaborator {
         if let (v, r) = piped { evaluated.append(CallArg(label: nil, labelRange: nil, value: v, range: r)) }
         for a in args { evaluated.append(CallArg(label: a.label, labelRange: a.labelRange, value: eval(a.value), range: a.range)) }
 
+        if let context = objective, let model = context.models[callee] {
+            return inlineModel(model, calleeRange: calleeRange, args: evaluated, range: range)
+        }
         if let block = blocks[callee] {
             return callBlock(block, calleeRange: calleeRange, args: evaluated, range: range)
         }

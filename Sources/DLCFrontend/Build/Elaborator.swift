@@ -32,6 +32,10 @@ public final class Elaborator {
     var returned: EvalValue?
     var inBlock: Bool { !blockStack.isEmpty }
     var expansionBudget = 0
+    /// While a train step's objective is elaborated: the models it may call (inlined, see
+    /// `Elaborator+Objectives.swift`), the models whose parameters it trains, and the
+    /// parameters created so far (shared by every call of a model).
+    var objective: ObjectiveContext?
 
     static let maxBlockDepth = 64
     static let maxRepeat = 10_000
@@ -56,7 +60,15 @@ public final class Elaborator {
         for case .train(let t) in unit.declarations {
             var checker = TrainChecker(decl: t, models: graphs, registry: registry, diagnostics: diagnostics, usedPlugins: usedPlugins,
                                        staticArguments: models.mapValues(\.params))
-            if let s = checker.check() { trains.append(s) }
+            let errorsBefore = diagnostics.errorCount
+            guard var s = checker.check() else { continue }
+            if diagnostics.errorCount == errorsBefore { checkPhases(t) }
+            if diagnostics.errorCount == errorsBefore {
+                for step in t.steps {
+                    if let g = elaborateObjective(step, section: t.name, models: graphs) { s.stepGraphs[step.name] = g }
+                }
+            }
+            trains.append(s)
         }
         return Elaboration(graphs: graphs, trainSections: trains)
     }

@@ -1,13 +1,17 @@
 import DLCCore
 
-/// A checked `train` section: which model, its settings and its steps (for the training
-/// work to execute; today `dlc compile` checks and prints it).
+/// A checked `train` section: which model, its settings and its steps (`dlc train` runs
+/// them, `dlc compile` checks and prints them).
 public struct TrainSection {
     public var name: String
     /// The model trained, when the section is named after one (otherwise steps name models).
     public var model: String?
     public var settings: [String: TrainValue]
     public var steps: [(name: String, models: [String])]
+    /// The graph of each step's objective, by step name: the models it calls inlined, their
+    /// parameters named `Model.param` (shared by every call), those of models outside the
+    /// step's `over` list not trainable, and the objective as the graph's only loss.
+    public var stepGraphs: [String: Graph] = [:]
     /// The static arguments of the model trained (`model MLP(hidden: Int = 128)`): name and type.
     public var staticArguments: [(name: String, type: String)] = []
     /// The checked `sweep:` setting, when there is one.

@@ -112,6 +112,12 @@ enum TrainSchema {
                                           ("metric", .anyValue, false)], open: true),
     ]
 
+    static let sampleGrids: [CallSchema] = [
+        CallSchema(name: "grid", args: [("of", .string, false), ("show", .string, false), ("from", .string, false),
+                                        ("rows", .int(min: 1), false), ("every", .int(min: 1), false),
+                                        ("scale", .int(min: 1), false), ("seed", .int(min: Int.min), false)]),
+    ]
+
     static let keys: [(String, SettingKind)] = [
         ("data", .call(of: "data source", data)),
         ("optimizer", .call(of: "optimizer", optimizers)),
@@ -134,5 +140,6 @@ enum TrainSchema {
         ("schedule", .stepNames),
         ("init", .call(of: "weights source", weightSources)),
         ("freeze", .list(.string)),
+        ("samples", .call(of: "sample grid", sampleGrids)),
     ]
 }
