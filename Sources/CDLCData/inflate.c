@@ -53,3 +53,14 @@ uint32_t dlc_crc32(const uint8_t *buf, size_t len) {
     }
     return (uint32_t)c;
 }
+
+int dlc_deflate(const uint8_t *src, size_t src_len, uint8_t **out, size_t *out_len) {
+    *out = NULL; *out_len = 0;
+    uLongf cap = compressBound((uLong)src_len);
+    uint8_t *buf = malloc(cap ? cap : 1);
+    if (!buf) return Z_MEM_ERROR;
+    int rc = compress2(buf, &cap, src, (uLong)src_len, 9);
+    if (rc != Z_OK) { free(buf); return rc; }
+    *out = buf; *out_len = cap;
+    return 0;
+}

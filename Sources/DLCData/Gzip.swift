@@ -16,8 +16,18 @@ public enum Zlib {
         try inflate(Array(bytes), windowBits: -15, source: source, what: "deflated data")
     }
 
+    /// Compresses bytes into a zlib stream (RFC 1950), as PNG's image data needs.
+    public static func compress(_ bytes: [UInt8]) throws -> [UInt8] {
+        var out: UnsafeMutablePointer<UInt8>?
+        var outLen = 0
+        let rc = bytes.withUnsafeBufferPointer { dlc_deflate($0.baseAddress, $0.count, &out, &outLen) }
+        guard rc == 0, let out else { throw DLCError("zlib could not compress \(bytes.count) bytes (error \(rc))") }
+        defer { free(out) }
+        return Array(UnsafeBufferPointer(start: out, count: outLen))
+    }
+
     /// zlib's CRC-32.
-    static func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+    public static func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
         bytes.withUnsafeBufferPointer { dlc_crc32($0.baseAddress, $0.count) }
     }
 

@@ -31,6 +31,9 @@ public struct Checkpoint {
         public var sinceBest = 0
         /// Set when the run ended (finished, or stopped early).
         public var finished = false
+        /// In a section with steps: each step's loss × examples this epoch, by step name
+        /// (optional, so checkpoints of earlier versions still decode).
+        public var stepLossSums: [String: Double]?
 
         /// The start of a run.
         public init() {}

@@ -140,8 +140,11 @@ public final class RunRecorder {
         }.joined(separator: ",") + "}\n"
     }
 
-    func recordStep(step: Int, epoch: Int, loss: Double, lr: Double) {
-        append(jsonLine([("kind", "step"), ("step", step), ("epoch", epoch), ("loss", loss), ("lr", lr)]), to: "metrics.jsonl")
+    /// One line per training step; `name` is the train step's name in a section with steps.
+    func recordStep(step: Int, epoch: Int, loss: Double, lr: Double, name: String? = nil) {
+        var fields: [(String, Any)] = [("kind", "step"), ("step", step), ("epoch", epoch)]
+        if let name { fields.append(("name", name)) }
+        append(jsonLine(fields + [("loss", loss), ("lr", lr)]), to: "metrics.jsonl")
     }
 
     func recordEpoch(_ r: EpochRecord) {

@@ -75,6 +75,15 @@ final class StepRunner {
         return out
     }
 
+    /// The named state tensors (names the graph has no state for are skipped).
+    func state(_ names: [String]) throws -> [String: HostTensor] {
+        guard let owner, let main = executors[owner] else { return pending.filter { names.contains($0.key) } }
+        let known = Set(main.plan.state.map(\.name))
+        var out: [String: HostTensor] = [:]
+        for name in names where known.contains(name) { out[name] = try main.state(named: name) }
+        return out
+    }
+
     /// The state another graph (e.g. the model's inference graph) has parameters for.
     func stateForGraph(_ graph: Graph) throws -> [String: HostTensor] {
         let names = Set(graph.paramNodes.compactMap { $0.attributes["name"]?.stringValue })

@@ -41,6 +41,12 @@ public final class Trainer {
                       progress: (TrainProgress) -> Void = { _ in },
                       log: (String) -> Void = { _ in }) throws -> TrainResult {
         let compiler = Compiler(registry: registry)
+        // A section with steps trains several models together (MultiStepTrainer).
+        let whole = compiler.compile(source, options: CompileOptions())
+        if whole.status == 0, let section = try MultiStepTrainer.section(of: whole, requested: model, file: source.path) {
+            return try MultiStepTrainer(registry: registry, source: source, section: section, overrides: overrides)
+                .train(options: options, progress: progress, log: log)
+        }
         let (evalGraph, section, compileOptions) = try compileModel(source, model: model, settings: overrides.settings)
         var config = section.map(TrainConfig.init) ?? TrainConfig()
         if let e = overrides.epochs { config.epochs = e }
@@ -94,6 +100,9 @@ public final class Trainer {
         let lrDType = trainGraph.inputNodes.first { $0.attributes["name"] == .string(TrainingGraph.learningRateInput) }
             .map { trainGraph[$0.outputs[0]].type.dtype } ?? .f32
         let schedule = LearningRateSchedule(config: config)
+        let samples = try SampleGridSettings(settings).map {
+            try SampleGrid($0, defaultModel: evalGraph.name, source: source, registry: registry)
+        }
 
         // What is measured: the metrics of the list that fit the task, on validation each epoch.
         let classification = io.prediction != nil && prepared.train.hasClassLabels
@@ -236,7 +245,12 @@ public final class Trainer {
                 record.seconds = (clock.now - start).seconds
                 position.records.append(record)
                 recorder?.recordEpoch(record)
-                log(Self.format(record, of: config.epochs))
+                var line = Self.format(record, of: config.epochs)
+                if let samples, let recorder, samples.isDue(epoch: epoch, of: config.epochs) {
+                    let path = try samples.write(epoch: epoch, state: trainer.stateForGraph(evalGraph), directory: recorder.path)
+                    line += "  samples \(path.split(separator: "/").suffix(2).joined(separator: "/"))"
+                }
+                log(line)
 
                 // Early stopping and the best weights.
                 let watched = monitor.name == "loss" ? record.loss : record.metrics[monitor.name]

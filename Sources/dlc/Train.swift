@@ -113,6 +113,9 @@ struct Train: ParsableCommand {
                       + "\"run\":\(result.runDirectory.map { "\"\($0)\"" } ?? "null")}")
             }
             if let output {
+                if let steps = result.config.section?.steps, !steps.isEmpty {
+                    throw DLCError("-o writes one model, but '\(result.model)' trains several with steps; their weights are in the run's weights.safetensors")
+                }
                 let graph = Compiler(registry: registry).compile(result.source ?? source!, options: CompileOptions(model: result.model)).graphs[0]
                 if output.hasSuffix(".safetensors") {
                     // The model's parameters and state only (not the optimizer's), by parameter name.

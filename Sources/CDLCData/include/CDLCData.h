@@ -18,6 +18,10 @@ static inline const unsigned char *dlc_digits_csv_gz_ptr(void) { return dlc_digi
 int dlc_inflate(const uint8_t *src, size_t src_len, int window_bits,
                 uint8_t **out, size_t *out_len, size_t *consumed, const char **message);
 
+/// Compresses `src` into a zlib stream (level 9). On success returns 0 and sets `*out`
+/// (malloc'd; the caller frees it) and `*out_len`; on failure returns zlib's error code.
+int dlc_deflate(const uint8_t *src, size_t src_len, uint8_t **out, size_t *out_len);
+
 /// zlib's CRC-32 of a buffer.
 uint32_t dlc_crc32(const uint8_t *buf, size_t len);
 

@@ -1,0 +1,155 @@
+import DLCCore
+import DLCData
+import DLCDriver
+import Foundation
+
+extension MultiStepTrainer {
+    /// Runs the epochs: every batch runs the schedule; after each epoch the mean loss of
+    /// every step is logged (`d_loss`, `g_loss`; the epoch's `loss` is their sum) and the
+    /// sample grid drawn when due. Recorded, checkpointed and resumed like `Trainer.train`.
+    func train(options: RunOptions, progress: (TrainProgress) -> Void, log: (String) -> Void) throws -> TrainResult {
+        let directory = source.path.contains("/") ? String(source.path[..<source.path.lastIndex(of: "/")!]) : nil
+        let data = try config.data.load(relativeTo: directory)
+        let splits = try Splits(data, train: config.split, validation: 0, seed: UInt64(truncatingIfNeeded: config.dataSeed))
+        let (prepared, _) = try FittedPreprocessing.prepare(splits, steps: config.preprocess)
+        for name in order { try steps[name]!.io?.check(prepared.train, source: "the training data of step '\(name)'") }
+        let samples = try SampleGridSettings(section.settings).map {
+            try SampleGrid($0, defaultModel: nil, source: source, registry: registry)
+        }
+        var checkpointEvery: Int?
+        if case .value(.int(let v))? = section.settings["checkpoint_every"] { checkpointEvery = v }
+        let schedule = LearningRateSchedule(config: config)
+        let stepNames = section.steps.map(\.name).filter(order.contains)
+        let columns = stepNames.map { $0 + "_loss" }
+
+        var position = Checkpoint.Position()
+        var recorder: RunRecorder?
+        if let run = options.resume {
+            let (path, checkpoint) = try Checkpoint.latest(in: run)
+            guard !checkpoint.position.finished else { throw DLCError("the run \(run) has already finished") }
+            try setAllState(checkpoint.state)
+            position = checkpoint.position
+            runCounts = position.runCounts
+            recorder = try RunRecorder(resuming: run, checkpoint: position)
+            log("resuming \(run) from \(path) (epoch \(position.epoch), step \(position.step))")
+        } else if let runs = options.runsDirectory {
+            let base = source.path.split(separator: "/").last.map(String.init) ?? "model.dlg"
+            let absolute = source.path.hasPrefix("/") ? source.path : FileManager.default.currentDirectoryPath + "/" + source.path
+            recorder = try RunRecorder(runsDirectory: runs, model: section.name,
+                                       settings: Trainer.settingsObject(config, model: section.name, overrides: overrides,
+                                                                        sourcePath: absolute, sourceCopy: base,
+                                                                        checkpointEvery: checkpointEvery, patience: nil),
+                                       source: source, environment: RunRecorder.environment(version: options.version), columns: columns)
+        }
+        if let recorder { log("recording the run in \(recorder.path)") }
+
+        func checkpoint() throws {
+            guard let recorder else { return }
+            position.runCounts = runCounts
+            try recorder.saveCheckpoint(Checkpoint(state: try allState(), position: position))
+        }
+
+        do {
+            let result = try runEpochs()
+            try recorder?.setStatus("finished")
+            return result
+        } catch let e as TrainInterrupted {
+            try? recorder?.setStatus("interrupted")
+            throw e
+        } catch let e as DLCError {
+            try? recorder?.setStatus("failed: " + e.message)
+            throw e
+        } catch {
+            try? recorder?.setStatus("failed: \(error)")
+            throw error
+        }
+
+        func runEpochs() throws -> TrainResult {
+            log("training steps \(order.joined(separator: ", ")) of \(section.name) on \(prepared.train.count) examples; \(config.training.optimizer.kind.rawValue), batch \(config.batch), \(config.epochs) epochs")
+            let clock = ContinuousClock()
+            let runStart = clock.now
+            let secondsBefore = position.seconds
+            let stepsBefore = position.step
+            let runsPerBatch = Dictionary(order.map { ($0, 1) }, uniquingKeysWith: +)
+            while position.epoch <= config.epochs {
+                let epoch = position.epoch
+                let start = clock.now
+                let batches = Batches(prepared.train, size: config.batch, shuffleSeed: UInt64(truncatingIfNeeded: config.seed), epoch: epoch)
+                var sums = position.stepLossSums ?? [:]
+                for k in position.batch..<batches.count {
+                    let batch = batches[k]
+                    let lr = schedule.rate(epoch: epoch, step: position.step, stepsPerEpoch: batches.count)
+                    var total = 0.0
+                    for name in order {
+                        let loss = try run(name, batch: batch, lr: lr)
+                        guard loss.isFinite else {
+                            throw DLCError("the loss of step '\(name)' became \(loss) at epoch \(epoch), batch \(k + 1); lower the learning rate or clip gradients (clip_norm)")
+                        }
+                        sums[name, default: 0] += loss * Double(batch.count)
+                        total += loss / Double(runsPerBatch[name]!)
+                        recorder?.recordStep(step: position.step + 1, epoch: epoch, loss: loss, lr: lr, name: name)
+                    }
+                    position.lossSum += total * Double(batch.count)
+                    position.seen += batch.count
+                    position.step += 1
+                    position.batch = k + 1
+                    position.stepLossSums = sums
+                    let elapsed = (clock.now - runStart).seconds
+                    let done = Double(position.step - stepsBefore)
+                    let all = Double(batches.count * config.epochs - stepsBefore)
+                    progress(TrainProgress(epoch: epoch, epochs: config.epochs, step: k + 1, steps: batches.count,
+                                           loss: position.lossSum / Double(max(1, position.seen)),
+                                           samplesPerSecond: done * Double(config.batch) / max(elapsed, 1e-9),
+                                           eta: elapsed / max(done, 1) * (all - done)))
+                    if options.shouldStop() {
+                        position.seconds = secondsBefore + (clock.now - runStart).seconds
+                        try checkpoint()
+                        throw TrainInterrupted(runDirectory: recorder?.path, step: position.step, epoch: epoch)
+                    }
+                    if let every = checkpointEvery, position.step % every == 0, k + 1 < batches.count {
+                        position.seconds = secondsBefore + (clock.now - runStart).seconds
+                        try checkpoint()
+                    }
+                }
+                let seen = Double(max(1, position.seen))
+                var record = EpochRecord(epoch: epoch, loss: position.lossSum / seen, trainAccuracy: nil, validationAccuracy: nil, seconds: 0)
+                for name in stepNames { record.metrics[name + "_loss"] = (sums[name] ?? 0) / seen / Double(runsPerBatch[name]!) }
+                record.seconds = (clock.now - start).seconds
+                position.records.append(record)
+                recorder?.recordEpoch(record)
+                var line = Trainer.format(record, of: config.epochs)
+                if let samples, let recorder, samples.isDue(epoch: epoch, of: config.epochs) {
+                    let path = try samples.write(epoch: epoch, state: parameters(of: samples.model), directory: recorder.path)
+                    line += "  samples \(path.split(separator: "/").suffix(2).joined(separator: "/"))"
+                }
+                log(line)
+                position.epoch += 1
+                position.batch = 0
+                position.lossSum = 0
+                position.stepLossSums = nil
+                position.seenBefore += position.seen
+                position.seen = 0
+                position.seconds = secondsBefore + (clock.now - runStart).seconds
+                if position.epoch <= config.epochs { try checkpoint() }
+            }
+            position.seconds = secondsBefore + (clock.now - runStart).seconds
+            position.finished = true
+            try checkpoint()
+            try recorder?.saveWeights(shared, as: "weights.safetensors")
+            if let recorder {
+                var summary: [String: Any] = ["model": section.name, "epochs": position.records.count, "steps": position.step,
+                                              "seconds": position.seconds]
+                if let last = position.records.last {
+                    summary["final_train_loss"] = last.loss
+                    for (k, v) in last.metrics where v.isFinite { summary["final_" + k] = v }
+                }
+                try recorder.writeJSON(summary, to: "summary.json")
+            }
+            var result = TrainResult(model: section.name, epochs: position.records, testAccuracy: nil, testLoss: nil,
+                                     seconds: position.seconds, parameters: shared, config: config)
+            result.runDirectory = recorder?.path
+            result.source = source
+            return result
+        }
+    }
+}
