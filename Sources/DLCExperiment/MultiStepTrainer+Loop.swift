@@ -1,6 +1,7 @@
 import DLCCore
 import DLCData
 import DLCDriver
+import DLCFrontend
 import Foundation
 
 extension MultiStepTrainer {
@@ -12,14 +13,14 @@ extension MultiStepTrainer {
         let data = try config.data.load(relativeTo: directory)
         let splits = try Splits(data, train: config.split, validation: 0, seed: UInt64(truncatingIfNeeded: config.dataSeed))
         let (prepared, _) = try FittedPreprocessing.prepare(splits, steps: config.preprocess)
-        for name in order { try steps[name]!.io?.check(prepared.train, source: "the training data of step '\(name)'") }
+        for name in steps.keys.sorted() { try steps[name]!.io?.check(prepared.train, source: "the training data of step '\(name)'") }
         let samples = try SampleGridSettings(section.settings).map {
             try SampleGrid($0, defaultModel: nil, source: source, registry: registry)
         }
         var checkpointEvery: Int?
         if case .value(.int(let v))? = section.settings["checkpoint_every"] { checkpointEvery = v }
         let schedule = LearningRateSchedule(config: config)
-        let stepNames = section.steps.map(\.name).filter(order.contains)
+        let stepNames = section.steps.map(\.name).filter { steps[$0] != nil }
         let columns = stepNames.map { $0 + "_loss" }
 
         var position = Checkpoint.Position()
@@ -65,14 +66,16 @@ extension MultiStepTrainer {
         }
 
         func runEpochs() throws -> TrainResult {
-            log("training steps \(order.joined(separator: ", ")) of \(section.name) on \(prepared.train.count) examples; \(config.training.optimizer.kind.rawValue), batch \(config.batch), \(config.epochs) epochs")
+            let described = phases.map { "[\($0.schedule.joined(separator: ", "))]" + (phases.count > 1 ? " for \($0.epochs)" : "") }
+            log("training steps \(described.joined(separator: " then ")) of \(section.name) on \(prepared.train.count) examples; \(config.training.optimizer.kind.rawValue), batch \(config.batch), \(config.epochs) epochs")
             let clock = ContinuousClock()
             let runStart = clock.now
             let secondsBefore = position.seconds
             let stepsBefore = position.step
-            let runsPerBatch = Dictionary(order.map { ($0, 1) }, uniquingKeysWith: +)
             while position.epoch <= config.epochs {
                 let epoch = position.epoch
+                let order = self.schedule(epoch: epoch)
+                let runsPerBatch = Dictionary(order.map { ($0, 1) }, uniquingKeysWith: +)
                 let start = clock.now
                 let batches = Batches(prepared.train, size: config.batch, shuffleSeed: UInt64(truncatingIfNeeded: config.seed), epoch: epoch)
                 var sums = position.stepLossSums ?? [:]
@@ -113,7 +116,9 @@ extension MultiStepTrainer {
                 }
                 let seen = Double(max(1, position.seen))
                 var record = EpochRecord(epoch: epoch, loss: position.lossSum / seen, trainAccuracy: nil, validationAccuracy: nil, seconds: 0)
-                for name in stepNames { record.metrics[name + "_loss"] = (sums[name] ?? 0) / seen / Double(runsPerBatch[name]!) }
+                for name in stepNames where runsPerBatch[name] != nil {
+                    record.metrics[name + "_loss"] = (sums[name] ?? 0) / seen / Double(runsPerBatch[name]!)
+                }
                 record.seconds = (clock.now - start).seconds
                 position.records.append(record)
                 recorder?.recordEpoch(record)
@@ -136,6 +141,7 @@ extension MultiStepTrainer {
             position.finished = true
             try checkpoint()
             try recorder?.saveWeights(shared, as: "weights.safetensors")
+            let test = try evaluate(on: prepared.test, log: log)
             if let recorder {
                 var summary: [String: Any] = ["model": section.name, "epochs": position.records.count, "steps": position.step,
                                               "seconds": position.seconds]
@@ -143,13 +149,45 @@ extension MultiStepTrainer {
                     summary["final_train_loss"] = last.loss
                     for (k, v) in last.metrics where v.isFinite { summary["final_" + k] = v }
                 }
+                if let test {
+                    summary["test"] = ["loss": test.loss, "accuracy": test.accuracy]
+                    summary["test_step"] = test.step
+                }
                 try recorder.writeJSON(summary, to: "summary.json")
             }
-            var result = TrainResult(model: section.name, epochs: position.records, testAccuracy: nil, testLoss: nil,
+            var result = TrainResult(model: section.name, epochs: position.records, testAccuracy: test?.accuracy, testLoss: test?.loss,
                                      seconds: position.seconds, parameters: shared, config: config)
             result.runDirectory = recorder?.path
             result.source = source
             return result
         }
+    }
+}
+
+extension MultiStepTrainer {
+    /// The test split's loss and accuracy of the last phase's classification step (one whose
+    /// objective ends in cross_entropy of integer labels), in inference mode with the
+    /// trained parameters; nil when there is none or no test split.
+    func evaluate(on data: Dataset, log: (String) -> Void) throws -> (step: String, loss: Double, accuracy: Double)? {
+        guard data.count > 0 else { return nil }
+        let fresh = Compiler(registry: registry).compile(source, options: CompileOptions())
+        guard let section = fresh.trainSections.first(where: { $0.name == self.section.name }),
+              let name = phases.last?.schedule.last(where: { section.stepGraphs[$0]?.outputs.contains { $0.name == Elaborator.predictionOutput } == true }),
+              let graph = section.stepGraphs[name], let loss = graph.losses.first else { return nil }
+        graph.outputs.append(NamedValue(name: "loss", value: loss.value, location: loss.location))
+        let io = try ModelInterface(graph)
+        guard io.labels != nil else { return nil }
+        let runner = try StepRunner(graph: graph, registry: registry, training: false, seed: 0)
+        let names = Set(graph.paramNodes.compactMap { $0.attributes["name"]?.stringValue })
+        try runner.setState(shared.filter { names.contains($0.key) })
+        var lossSum = 0.0, correct = 0
+        for batch in Batches(data, size: 256) {
+            let out = try runner.run(try io.feed(batch), batch: batch.count)
+            lossSum += out["loss"]!.doubles[0] * Double(batch.count)
+            correct += Metrics.correctCount(scores: out[Elaborator.predictionOutput]!, labels: batch.y)
+        }
+        let result = (step: name, loss: lossSum / Double(data.count), accuracy: Double(correct) / Double(data.count))
+        log("test (step \(name)) loss \(Trainer.round(result.loss)) accuracy \(Trainer.percent(result.accuracy)) on \(data.count) examples")
+        return result
     }
 }

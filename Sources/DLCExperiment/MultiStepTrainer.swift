@@ -32,8 +32,9 @@ final class MultiStepTrainer {
     let section: TrainSection
     var config: TrainConfig
     let overrides: TrainOverrides
-    /// The schedule: step names in the order they run on every batch.
-    let order: [String]
+    /// The phases: the schedule (step names in the order they run on every batch) and the
+    /// epochs it runs for. Without `phases` one phase: `schedule` for all the epochs.
+    let phases: [(schedule: [String], epochs: Int)]
     var steps: [String: Step] = [:]
     /// The models' parameters, by `Model.param`.
     var shared: [String: HostTensor] = [:]
@@ -63,11 +64,24 @@ final class MultiStepTrainer {
         for key in ["validation", "early_stopping", "loss"] where section.settings[key] != nil {
             throw DLCError("train section '\(section.name)' has steps; '\(key)' applies to training one model and is not supported with steps")
         }
-        if case .list(let items)? = section.settings["schedule"] {
-            order = items.compactMap { if case .value(let v) = $0 { v.stringValue } else { nil } }
-        } else {
-            order = section.steps.map(\.name)
+        func names(_ v: TrainValue?) -> [String]? {
+            guard case .list(let items)? = v else { return nil }
+            return items.compactMap { if case .value(let v) = $0 { v.stringValue } else { nil } }
         }
+        if case .list(let items)? = section.settings["phases"] {
+            if overrides.epochs != nil {
+                throw DLCError("train section '\(section.name)' runs in phases, which give the epochs; --epochs does not apply")
+            }
+            phases = items.compactMap { item in
+                guard case .call(_, let args) = item, let schedule = names(args["schedule"]),
+                      case .value(.int(let epochs))? = args["epochs"] else { return nil }
+                return (schedule, epochs)
+            }
+            config.epochs = phases.reduce(0) { $0 + $1.epochs }
+        } else {
+            phases = [(names(section.settings["schedule"]) ?? section.steps.map(\.name), config.epochs)]
+        }
+        let order = Set(phases.flatMap(\.schedule))
         let seed = UInt64(truncatingIfNeeded: config.seed)
         for (index, (name, _)) in section.steps.enumerated() where order.contains(name) {
             guard let graph = section.stepGraphs[name] else { throw DLCError("step '\(name)' of '\(section.name)' was not compiled") }
@@ -92,6 +106,16 @@ final class MultiStepTrainer {
             steps[name] = Step(name: name, runner: runner, io: features.isEmpty ? nil : try ModelInterface(graph), lrDType: lrDType,
                                shared: modelParams, updated: modelParams.filter(updates.contains), own: own)
         }
+    }
+
+    /// The schedule of an epoch (1-based).
+    func schedule(epoch: Int) -> [String] {
+        var end = 0
+        for phase in phases {
+            end += phase.epochs
+            if epoch <= end { return phase.schedule }
+        }
+        return phases.last?.schedule ?? []
     }
 
     /// The checkpointed state: the shared parameters, and each step's own state as `step/name`.

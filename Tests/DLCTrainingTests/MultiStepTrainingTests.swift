@@ -78,6 +78,49 @@ final class MultiStepTrainingTests: XCTestCase {
         XCTAssertEqual(try value(r, "A.a"), 1 - 0.2 * m, accuracy: 1e-5)  // b = 1 throughout: two steps of 0.1·m
     }
 
+    func testPhasesRunTheirScheduleForTheirEpochs() throws {
+        let text = Self.twoSteps(schedule: "[sa]")
+            .replacingOccurrences(of: "schedule: [sa]", with: "phases: [phase(schedule: [sa], epochs: 1), phase(schedule: [sb], epochs: 1)]")
+            .replacingOccurrences(of: "  epochs: 1\n", with: "")
+        let r = try train(text)
+        let m = try meanSquare()
+        let a1 = 1 - 0.1 * m  // epoch 1: sa alone; epoch 2: sb alone, seeing a₁
+        XCTAssertEqual(try value(r, "A.a"), a1, accuracy: 1e-5)
+        XCTAssertEqual(try value(r, "B.b"), 1 - 0.1 * 2 * (1 - a1) * m, accuracy: 1e-5)
+        XCTAssertEqual(r.epochs.map { $0.metrics.keys.sorted() }, [["sa_loss"], ["sb_loss"]])
+        XCTAssertThrowsError(try Trainer(registry: TestCompiler.registry).train(SourceFile(path: "t.dlg", text: text),
+                                                                                 overrides: TrainOverrides(epochs: 3))) { error in
+            XCTAssertEqual((error as? DLCError)?.message, "train section 't' runs in phases, which give the epochs; --epochs does not apply")
+        }
+    }
+
+    /// A model with several outputs gives a tuple (`Features(image)[0]`); a step whose
+    /// objective ends in cross_entropy is evaluated on the test split for accuracy.
+    func testAClassificationStepIsEvaluatedOnTheTestSplit() throws {
+        let text = """
+            model Features {
+              input image: f32[N, 1, 8, 8]
+              output flat = flatten(image)
+              output doubled = flatten(image) * 2
+            }
+            model Head {
+              input x: f32[N, 64]
+              input label: i32[N]
+              output ce = cross_entropy(dense(x, 10), label)
+            }
+            train t {
+              step fit: minimize Head(Features(image)[0], label) over Head
+              data: digits(split: 0.8, seed: 1)
+              optimizer: adam(lr: 0.01)
+              batch: 32
+              epochs: 3
+            }
+            """
+        let r = try train(text)
+        XCTAssertGreaterThan(try XCTUnwrap(r.testAccuracy), 0.85)
+        XCTAssertLessThan(try XCTUnwrap(r.testLoss), 0.6)
+    }
+
     /// A tiny GAN with in-graph noise and dropout: interrupted and resumed, it ends with
     /// exactly the parameters of an uninterrupted run.
     static let gan = """

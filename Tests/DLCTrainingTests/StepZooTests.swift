@@ -11,7 +11,9 @@ import _DLCTestSupport
 
 /// The models of `models/` trained by steps (a section with `step`s): each step, run alone
 /// on a fixed batch, lowers its own objective (compared over three steps at each end, as
-/// objectives that draw noise are noisy).
+/// objectives that draw noise are noisy). A contrastive step (its objective holds a
+/// `stop_gradient`, like contrastive divergence) follows an estimate, not the objective's
+/// gradient, so its objective need not fall: it must stay finite and move its parameters.
 final class StepZooTests: XCTestCase {
     func testEveryStepsLossFallsWhenItRunsAlone() throws {
         let registry = TestCompiler.registry
@@ -22,21 +24,47 @@ final class StepZooTests: XCTestCase {
                 let config = TrainConfig(section)
                 for (name, _) in section.steps {
                     let g = try XCTUnwrap(section.stepGraphs[name], "\(url.lastPathComponent): step \(name)")
+                    let contrastive = !g.nodes(op: "stop_gradient").isEmpty
+                    let trained = try XCTUnwrap(g.paramNodes.first { $0.attributes["trainable"] != .bool(false) }?
+                        .attributes["name"]?.stringValue)
                     _ = try TrainingGraph.build(g, options: config.training, registry: registry)
                     let e = try Executor(plan: try PlanCache(graph: g, registry: registry, training: true).plan(bindings: ["N": 16]))
                     e.seed = 1
                     try e.setState(ParameterInitializer.initialize(g, seed: 1))
                     var feed = Zoo.batch(g, size: 16)
                     feed[TrainingGraph.learningRateInput] = HostTensor(shape: [], f64: [config.training.optimizer.lr]).converted(to: .f32)
+                    let before = try e.state(named: trained).doubles
                     var losses: [Double] = []
                     for _ in 0..<12 { losses.append(try e.run(inputs: feed)[TrainingGraph.lossOutput]!.doubles[0]) }
                     XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(url.lastPathComponent) \(name): \(losses)")
+                    XCTAssertNotEqual(try e.state(named: trained).doubles, before, "\(url.lastPathComponent) \(name): \(trained) did not change")
+                    guard !contrastive else { checked += 1; continue }
                     XCTAssertLessThan(losses.suffix(3).reduce(0, +), losses.prefix(3).reduce(0, +), "\(url.lastPathComponent) \(name): \(losses)")
                     checked += 1
                 }
             }
         }
-        XCTAssertGreaterThanOrEqual(checked, 2, "models/gan.dlg has two steps")
+        XCTAssertGreaterThanOrEqual(checked, 5, "models/gan.dlg has two steps, models/dbn.dlg three")
+    }
+}
+
+/// The restricted Boltzmann machine and the deep belief net reach their bars with their
+/// files' settings.
+final class BoltzmannBarTests: XCTestCase {
+    /// rbm.dlg: the reconstruction error on the validation split falls every epoch.
+    func testRBMReconstructionErrorFallsEveryEpoch() throws {
+        let (r, log) = try Zoo.train("rbm.dlg")
+        let errors = try r.epochs.map { try XCTUnwrap($0.metrics["val_loss"], log) }
+        XCTAssertGreaterThanOrEqual(errors.count, 10)
+        for i in 1..<errors.count { XCTAssertLessThan(errors[i], errors[i - 1], "epoch \(i + 1)\n\(log)") }
+        print("rbm.dlg: validation reconstruction error by epoch \(errors)")
+    }
+
+    /// dbn.dlg: after greedy pretraining of both RBMs and fine-tuning, ≥ 95% on the test split.
+    func testDBNAfterFineTuning() throws {
+        let (r, log) = try Zoo.train("dbn.dlg")
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(r.testAccuracy, log), 0.95, log)
+        print("dbn.dlg: test accuracy \(r.testAccuracy!) in \(r.seconds) s of training")
     }
 }
 

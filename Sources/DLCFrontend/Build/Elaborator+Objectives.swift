@@ -13,9 +13,12 @@ struct ObjectiveContext {
 }
 
 extension Elaborator {
+    /// The output of a step's graph that holds the logits of a classification objective.
+    public static let predictionOutput = "prediction"
+
     /// Builds the graph of `step NAME: minimize EXPR over M, …`: the objective is evaluated
     /// like an expression in a model body, where a call of a model inlines that model's graph
-    /// (its first output is the call's value). Names in the objective that are passed directly
+    /// (its output, or the tuple of its outputs, is the call's value). Names in the objective that are passed directly
     /// to a model become inputs of the step's graph with that model input's type (the data
     /// fed to them at training time). Returns nil after reporting an error.
     func elaborateObjective(_ step: TrainStep, section: String, models graphs: [Graph]) -> Graph? {
@@ -65,7 +68,36 @@ extension Elaborator {
         }
         guard diagnostics.errorCount == errorsBefore else { return nil }
         graph.losses = [NamedValue(name: step.name, value: loss.id, location: range)]
+        // A classification objective (its last op is cross_entropy) exposes its logits, so
+        // the step can be evaluated for accuracy.
+        let last = graph.producer(of: loss.id)
+        if last.op == "cross_entropy", graph[last.inputs[1]].type.dtype.isInteger {
+            graph.outputs = [NamedValue(name: Self.predictionOutput, value: last.inputs[0], location: range)]
+        }
         return graph
+    }
+
+    /// `phases: [phase(schedule: [a, b], epochs: 5), …]`: each phase names declared steps,
+    /// and the section has no `schedule` or `epochs` of its own (the phases give both).
+    func checkPhases(_ t: TrainDecl) {
+        guard let setting = t.settings.first(where: { $0.key == "phases" }), case .list(let phases, _) = setting.value else { return }
+        let declared = t.steps.map(\.name)
+        if declared.isEmpty {
+            diagnostics.error("'phases' schedule steps, but the section declares no steps", at: setting.keyRange)
+        }
+        for other in t.settings where other.key == "schedule" || other.key == "epochs" {
+            diagnostics.error("'\(other.key)' cannot be given with 'phases' (each phase has its schedule and epochs)", at: other.keyRange,
+                              notes: [.note("phases given here", at: setting.keyRange)])
+        }
+        for case .call(_, _, let args, _) in phases {
+            for a in args where a.label == "schedule" {
+                guard case .list(let items, _) = a.value else { continue }
+                for case .name(let n, let r) in items where !declared.contains(n) && !declared.isEmpty {
+                    let hint = closestName(to: n, among: declared).map { "; did you mean '\($0)'?" } ?? " (steps: \(declared.joined(separator: ", ")))"
+                    diagnostics.error("phase names unknown step '\(n)'\(hint)", at: r)
+                }
+            }
+        }
     }
 
     /// The names an objective passes directly to a model (`Discriminator(real)`), with the
@@ -96,8 +128,9 @@ extension Elaborator {
                 }
                 args.forEach { visit($0.value) }
             case .binary(_, let a, let b, _, _), .pipe(let a, let b, _): visit(a); visit(b)
-            case .negate(let a, _), .not(let a, _): visit(a)
+            case .negate(let a, _), .not(let a, _), .index(let a, _, _): visit(a)
             case .list(let xs, _), .tuple(let xs, _): xs.forEach(visit)
+            case .ifElse(let c, let a, let b, _): visit(c); visit(a); visit(b)
             default: break
             }
         }
@@ -107,12 +140,13 @@ extension Elaborator {
 
     /// A call of a model in an objective: binds the arguments to the model's inputs (by
     /// position or by input name; each must have the input's exact type) and copies the nodes
-    /// its first output depends on into the step's graph. Its parameters are created once per
+    /// its outputs depend on into the step's graph. The value is the model's output, or the
+    /// tuple of its outputs in declaration order when it has several (`RBM(v)[1]`). Its parameters are created once per
     /// step graph, as `Model.param`; a model outside the step's `over` list gets them
     /// non-trainable.
     func inlineModel(_ model: Graph, calleeRange: SourceRange, args: [CallArg], range: SourceRange) -> EvalValue {
         let inputs = model.inputNodes.map { (name: $0.attributes["name"]?.stringValue ?? "?", value: $0.outputs[0]) }
-        guard let output = model.outputs.first else {
+        guard !model.outputs.isEmpty else {
             diagnostics.error("model '\(model.name)' declares no output, so an objective cannot call it", at: calleeRange)
             return .poison
         }
@@ -162,7 +196,7 @@ extension Elaborator {
 
         // The nodes the output depends on, in the model's (topological) order.
         var needed = Set<Int>()
-        var work = [model.producer(of: output.value).id.index]
+        var work = model.outputs.map { model.producer(of: $0.value).id.index }
         while let n = work.popLast() {
             guard needed.insert(n).inserted else { continue }
             for v in model.nodes[n].inputs { work.append(model[v].producer.index) }
@@ -199,6 +233,7 @@ extension Elaborator {
             diagnostics.error("the objective expands to more than \(Elaborator.maxNodes) nodes", at: range)
             return .poison
         }
-        return .tensor(builder.tensor(map[output.value]!))
+        let values = model.outputs.map { EvalValue.tensor(builder.tensor(map[$0.value]!)) }
+        return values.count == 1 ? values[0] : .tuple(values)
     }
 }

@@ -141,5 +141,7 @@ enum TrainSchema {
         ("init", .call(of: "weights source", weightSources)),
         ("freeze", .list(.string)),
         ("samples", .call(of: "sample grid", sampleGrids)),
+        ("phases", .list(.call(of: "phase", [CallSchema(name: "phase", args: [("schedule", .stepNames, true),
+                                                                                 ("epochs", .int(min: 1), true)])]))),
     ]
 }
