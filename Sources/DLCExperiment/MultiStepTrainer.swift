@@ -170,3 +170,14 @@ final class MultiStepTrainer {
         return out[TrainingGraph.lossOutput]!.doubles[0]
     }
 }
+
+extension Trainer {
+    /// Whether `train(source, model:)` trains a section with steps (several models at once).
+    public func trainsSteps(_ source: SourceFile, model: String?) -> Bool {
+        let whole = Compiler(registry: registry).compile(source, options: CompileOptions())
+        guard whole.status == 0, let found = try? MultiStepTrainer.section(of: whole, requested: model, file: source.path) else {
+            return false
+        }
+        return found != nil
+    }
+}

@@ -89,6 +89,10 @@ struct Train: ParsableCommand {
         if let file {
             source = try loadSource(file)
         }
+        if let output, !output.hasSuffix(".safetensors"), let source, Trainer(registry: registry).trainsSteps(source, model: model) {
+            FileHandle.standardError.write("error: -o \(output): a section with steps trains several models, and a .dlp plan holds one; write their weights with -o FILE.safetensors\n")
+            throw ExitCode(2)
+        }
         signal(SIGINT) { _ in interruptRequested = 1 }
         defer { signal(SIGINT, SIG_DFL) }
         do {
@@ -114,7 +118,10 @@ struct Train: ParsableCommand {
             }
             if let output {
                 if let steps = result.config.section?.steps, !steps.isEmpty {
-                    throw DLCError("-o writes one model, but '\(result.model)' trains several with steps; their weights are in the run's weights.safetensors")
+                    // Several models: their parameters as `Model.param`.
+                    try Safetensors.write(result.parameters, to: output)
+                    FileHandle.standardOutput.write("wrote \(output)\n")
+                    return
                 }
                 let graph = Compiler(registry: registry).compile(result.source ?? source!, options: CompileOptions(model: result.model)).graphs[0]
                 if output.hasSuffix(".safetensors") {

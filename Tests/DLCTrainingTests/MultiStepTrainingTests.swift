@@ -224,6 +224,33 @@ final class MultiStepTrainingTests: XCTestCase {
         XCTAssertEqual(images.shape, [4, 64])
     }
 
+    func testAStepIsFedOneBatch() throws {
+        // 'z' is a second floating-point name the data would have to feed.
+        let text = Self.gan.replacingOccurrences(of: "mean(softplus(D(G(random_normal([N, 4]))))) over D", with: "mean(softplus(D(G(z)))) over D")
+        XCTAssertThrowsError(try train(text)) { error in
+            XCTAssertEqual((error as? DLCError)?.message,
+                           "step 'd' reads 'real', 'z', but a step is fed one batch: its examples (one floating-point name) and labels (one integer name); draw noise in the objective, e.g. random_normal([N, 16])")
+        }
+    }
+
+    /// dlc train -o: a .dlp plan holds one model, so a section with steps is refused before
+    /// training (status 2); a .safetensors file takes all the models' parameters.
+    func testOutputOfASectionWithStepsIsItsWeights() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dlc-steps-o-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.gan.replacingOccurrences(of: "epochs: 3", with: "epochs: 1").write(toFile: dir + "/gan.dlg", atomically: true, encoding: .utf8)
+        let plan = try DLCProcess.run(["train", dir + "/gan.dlg", "--no-record", "-o", dir + "/gan.dlp"])
+        XCTAssertEqual(plan.status, 2)
+        XCTAssertTrue(plan.stderr.contains("a section with steps trains several models, and a .dlp plan holds one"), plan.stderr)
+        XCTAssertFalse(plan.stdout.contains("epoch 1/1"), "refused before training")
+        let weights = try DLCProcess.run(["train", dir + "/gan.dlg", "--no-record", "-o", dir + "/gan.safetensors"])
+        XCTAssertEqual(weights.status, 0, weights.stderr)
+        let names = try Safetensors.read(dir + "/gan.safetensors").tensors.keys.sorted()
+        XCTAssertEqual(names, ["D.score.dense.bias", "D.score.dense.weight", "D.score.dense_1.bias", "D.score.dense_1.weight",
+                               "G.image.bias", "G.image.weight"])
+    }
+
     func testSettingsForOneModelAreRefusedWithSteps() throws {
         let text = Self.gan.replacingOccurrences(of: "epochs: 3", with: "epochs: 3\n  validation: 0.1")
         XCTAssertThrowsError(try train(text)) { error in
