@@ -25,7 +25,7 @@ extension DiagramSupport {
     public static func trainingStep(_ graph: Graph, sections: [TrainSection], registry: Registry) throws -> DiagramAnnotations {
         let forward = graph.nodes.count
         let config = sections.first { $0.model == graph.name }.map(TrainConfig.init) ?? TrainConfig()
-        let step = try TrainingGraph.build(graph, options: config.training, registry: registry)
+        let step = try TrainingGraph.build(graph, options: try config.trainingOptions(for: graph), registry: registry)
         // Backward values: the gradients and, walking back through the added nodes, what they come from.
         var backward = Set(step.gradients.values)
         for node in graph.nodes[forward...].reversed() where node.outputs.contains(where: backward.contains) {

@@ -42,7 +42,7 @@ public struct StepBenchmark {
         if inference {
             try PlanExport.prepareForInference(graph, registry: registry)
         } else {
-            _ = try TrainingGraph.build(graph, options: config.training, registry: registry)
+            _ = try TrainingGraph.build(graph, options: try config.trainingOptions(for: graph), registry: registry)
         }
         try ExecutionPasses.run(graph, registry: registry, fuse: fuse)
         let plan = try ExecutionPlan.build(graph, bindings: PlanExport.bindings(graph, batch: batch), registry: registry,

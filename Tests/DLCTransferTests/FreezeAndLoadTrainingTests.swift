@@ -56,6 +56,11 @@ final class FreezeAndLoadTrainingTests: XCTestCase {
         XCTAssertFalse(graph.nodes.contains { $0.scope == "grad.h" || $0.scope.hasPrefix("grad.h.") }, r.output)
         XCTAssertTrue(graph.nodes.contains { $0.scope.hasPrefix("grad.head") }, r.output)
         XCTAssertFalse(r.output.contains("optimizer.exp_avg.h."), r.output)
+
+        // The training-step diagram (dlc render --stage train) builds the same step.
+        let plain = TestCompiler.compile(mlp(#"freeze: ["h.*"]"#))
+        _ = try DiagramSupport.trainingStep(plain.graphs[0], sections: plain.trainSections, registry: TestCompiler.registry)
+        XCTAssertEqual(plain.graphs[0].updates.map(\.name).sorted(), states.sorted())
     }
 
     func testLoadedAndFrozenWeightsAreBitIdenticalAfterTrainingWhileTheNewHeadLearns() throws {
