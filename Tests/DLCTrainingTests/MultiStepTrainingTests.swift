@@ -180,6 +180,12 @@ final class MultiStepTrainingTests: XCTestCase {
             XCTAssertEqual(images.shape, [16, 1, 8, 8])
             XCTAssertTrue(images.doubles.allSatisfy { $0 > 0 && $0 < 1 }, "sigmoid outputs")
         }
+        // metrics.jsonl names the step of every line; the report draws a loss curve per step.
+        let data = try RunReportData(path: run)
+        XCTAssertEqual(Set(data.stepNames), ["d", "g"])
+        XCTAssertEqual(data.steps.count, 2 * 3 * 9)  // two steps per batch, 3 epochs of 9 batches
+        let page = RunReport.html(data)
+        XCTAssertTrue(page.contains(">d loss</text>") && page.contains(">g loss</text>"))
     }
 
     func testSampleGridErrorsNameTheSetting() throws {

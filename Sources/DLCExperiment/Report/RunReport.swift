@@ -54,8 +54,15 @@ public enum RunReport {
     static func curves(_ run: RunReportData) -> String {
         var charts: [String] = []
         if !run.steps.isEmpty {
+            // A section with steps logs each train step's loss: one series per step name.
+            var names: [String] = []
+            for case let name? in run.stepNames where !names.contains(name) { names.append(name) }
+            let series = names.isEmpty ? [ChartSeries("loss", points: run.steps.map { (Double($0.step), $0.loss) })]
+                : names.map { name in
+                    ChartSeries(name + " loss", points: zip(run.steps, run.stepNames).filter { $0.1 == name }.map { (Double($0.0.step), $0.0.loss) })
+                }
             charts.append(LineChart(title: "Training loss per step", x: ChartAxis("step", integer: true), y: ChartAxis("loss"),
-                                    series: [ChartSeries("loss", points: run.steps.map { (Double($0.step), $0.loss) })]).svg())
+                                    series: series).svg())
         }
         func epochSeries(_ column: String, _ name: String, dashed: Bool = false, color: String? = nil) -> ChartSeries? {
             let points = run.epochs.compactMap { e in e[column].flatMap { v in e["epoch"].map { ($0, v) } } }

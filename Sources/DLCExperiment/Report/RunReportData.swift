@@ -13,6 +13,9 @@ public struct RunReportData {
     public var sourcePath: String?
     /// The per-step lines of metrics.jsonl.
     public var steps: [(step: Int, epoch: Int, loss: Double, lr: Double)]
+    /// The train step's name of each entry of `steps` in a section with steps (`d`, `g`);
+    /// nil for a model's own training.
+    public var stepNames: [String?] = []
     /// The per-epoch rows of metrics.csv, parsed (missing or unparsable cells left out).
     public var epochs: [[String: Double]]
     /// The columns of metrics.csv, in file order.
@@ -74,6 +77,7 @@ public struct RunReportData {
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   o["kind"] as? String == "step", let step = o["step"] as? Int else { continue }
             steps.append((step, o["epoch"] as? Int ?? 0, o["loss"] as? Double ?? .nan, o["lr"] as? Double ?? .nan))
+            stepNames.append(o["name"] as? String)
         }
         test = (try? RunRecorder.readJSON(path + "/test_metrics.json")).map(TestEvaluation.init(json:))
         diagramSVG = (try? String(contentsOfFile: path + "/" + RunRecorder.diagramFile, encoding: .utf8))
