@@ -158,8 +158,21 @@ public struct Compiler {
             case .shapes: out += graphs.map { ShapeTable(graph: $0).render() }.joined(separator: "\n")
             case .dot: out += graphs.map { DiagramSupport.dot($0, registry: registry) }.joined(separator: "\n")
             case .train, .plan, .fused:
-                out += graphs.compactMap { lowered($0, sections: elaboration.trainSections, options: options, diagnostics: diags) }
-                    .joined(separator: "\n")
+                // Without --model, a section with steps is lowered step by step (each step's
+                // training graph); its models alone have no loss to train.
+                let stepSections = options.model == nil ? elaboration.trainSections.filter { !$0.steps.isEmpty } : []
+                if options.emit == .train && !stepSections.isEmpty {
+                    out += stepSections.flatMap { section in
+                        section.steps.compactMap { step in
+                            section.stepGraphs[step.name].flatMap {
+                                lowered($0, sections: elaboration.trainSections, options: options, diagnostics: diags, section: section)
+                            }
+                        }
+                    }.joined(separator: "\n")
+                } else {
+                    out += graphs.compactMap { lowered($0, sections: elaboration.trainSections, options: options, diagnostics: diags) }
+                        .joined(separator: "\n")
+                }
             case .ast: break
             }
         }
@@ -184,10 +197,14 @@ public struct Compiler {
 
     /// `--emit=train` and `--emit=plan`: the training step's graph, or a plan of the model
     /// (or of its training step) for the batch size asked for.
-    func lowered(_ graph: Graph, sections: [TrainSection], options: CompileOptions, diagnostics: DiagnosticEngine) -> String? {
+    /// `section`: the section with steps `graph` is a step of (its settings apply; the graph's
+    /// only loss is the step's objective).
+    func lowered(_ graph: Graph, sections: [TrainSection], options: CompileOptions, diagnostics: DiagnosticEngine,
+                 section: TrainSection? = nil) -> String? {
         do {
             if options.emit == .train || options.trainingPlan {
-                let config = sections.first { $0.model == graph.name }.map(TrainConfig.init) ?? TrainConfig()
+                var config = (section ?? sections.first { $0.model == graph.name }).map(TrainConfig.init) ?? TrainConfig()
+                if section != nil { config.training.loss = nil }
                 _ = try TrainingGraph.build(graph, options: try config.trainingOptions(for: graph), registry: registry)
                 VerifyPass().run(on: graph, context: PassContext(registry: registry, diagnostics: diagnostics))
                 if options.emit == .train { return GraphPrinter().print(graph) }

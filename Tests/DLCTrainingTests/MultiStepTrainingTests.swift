@@ -257,6 +257,21 @@ final class MultiStepTrainingTests: XCTestCase {
                                "G.image.bias", "G.image.weight"])
     }
 
+    /// dlc compile --emit train prints each step's training graph: its objective, the
+    /// optimizer updates of its `over` models only.
+    func testEmitTrainPrintsEachStepsTrainingGraph() throws {
+        let r = TestCompiler.compile(Self.gan, options: CompileOptions(emit: .train))
+        XCTAssertEqual(r.status, 0, r.diagnosticsText)
+        let graphs = r.output.components(separatedBy: "graph gan.").dropFirst()
+        XCTAssertEqual(graphs.map { String($0.prefix(3)) }, ["d {", "g {"])
+        let expected = [("D.score.dense.weight", "G.image.weight"), ("G.image.weight", "D.score.dense.weight")]
+        for (text, (trained, fixed)) in zip(graphs, expected) {
+            XCTAssertTrue(text.contains("output train.loss"))
+            XCTAssertTrue(text.contains("update \(trained) ="), "\(trained) is updated")
+            XCTAssertFalse(text.contains("update \(fixed) ="), "\(fixed) is not")
+        }
+    }
+
     func testSettingsForOneModelAreRefusedWithSteps() throws {
         let text = Self.gan.replacingOccurrences(of: "epochs: 3", with: "epochs: 3\n  validation: 0.1")
         XCTAssertThrowsError(try train(text)) { error in
