@@ -132,6 +132,18 @@ final class FreezeAndLoadTrainingTests: XCTestCase {
         XCTAssertTrue(bad.diagnosticsText.contains("error: 'load' has no argument 'file'; did you mean 'path'?") || bad.diagnosticsText.contains("error: 'load' has no argument 'file'"), bad.diagnosticsText)
         XCTAssertTrue(bad.diagnosticsText.contains("error: argument 'strict' of 'load' must be true or false, found 1"), bad.diagnosticsText)
         XCTAssertTrue(bad.diagnosticsText.contains("error: 'load' needs argument 'path'"), bad.diagnosticsText)
+        let steps = TestCompiler.compile("""
+            use transfer
+            model G {
+              input z: f32[N, 4]
+              output x = dense(z, 4)
+            }
+            train gan {
+              step g: minimize mean(G(z)) over G
+              freeze: ["x.*"]
+            }
+            """)
+        XCTAssertTrue(steps.diagnosticsText.contains("error: setting 'freeze' applies to a section that trains one model, not to one with steps"), steps.diagnosticsText)
         let subset = TestCompiler.compile(mlp("").replacingOccurrences(of: "seed: 2)", with: "seed: 2, subset: 0, classes: [-1])"))
         XCTAssertTrue(subset.diagnosticsText.contains("error: argument 'subset' of 'digits' must be a number in (0.0, 1.0], found 0"), subset.diagnosticsText)
         XCTAssertTrue(subset.diagnosticsText.contains("error: each item of argument 'classes' of 'digits' must be at least 0, found -1"), subset.diagnosticsText)

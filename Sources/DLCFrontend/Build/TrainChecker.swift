@@ -77,6 +77,10 @@ struct TrainChecker {
                 diagnostics.error("setting '\(s.key)' is provided by plugin '\(plugin)'; add 'use \(plugin)' at the top of the file", at: s.keyRange)
                 continue
             }
+            if TrainSchema.pluginOfKey[s.key] != nil, !decl.steps.isEmpty {
+                diagnostics.error("setting '\(s.key)' applies to a section that trains one model, not to one with steps", at: s.keyRange)
+                continue
+            }
             if let v = check(s.value, kind, what: "setting '\(s.key)'", graph: target) { section.settings[s.key] = v }
         }
         var stepNames: [String: SourceRange] = [:]
