@@ -68,6 +68,9 @@ public final class ModelEvaluator {
         if sourcePath != nil, let run = located.run { settings = (try? RunRecorder.readJSON(run + "/settings.json")) ?? [:] }
         let overrides = TrainOverrides(dictionary: settings["overrides"] as? [String: Any] ?? [:])
         let trainer = Trainer(registry: registry)
+        if model == nil, let name = settings["model"] as? String, trainer.trainsSteps(source, model: name) {
+            throw DLCError("\(target): the run trained the steps of section '\(name)' (several models); dlc eval evaluates one model (a classification step's test metrics are in the run's summary.json)")
+        }
         let (graph, section, _) = try trainer.compileModel(source, model: model ?? settings["model"] as? String,
                                                            settings: overrides.settings)
         let config = section.map(TrainConfig.init) ?? TrainConfig()

@@ -186,6 +186,10 @@ final class MultiStepTrainingTests: XCTestCase {
         XCTAssertEqual(data.steps.count, 2 * 3 * 9)  // two steps per batch, 3 epochs of 9 batches
         let page = RunReport.html(data)
         XCTAssertTrue(page.contains(">d loss</text>") && page.contains(">g loss</text>"))
+        // dlc eval evaluates one model, so it says why it cannot take this run.
+        XCTAssertThrowsError(try ModelEvaluator(registry: TestCompiler.registry).evaluate(run)) { error in
+            XCTAssertTrue((error as? DLCError)?.message.contains("the run trained the steps of section 'gan' (several models)") == true, "\(error)")
+        }
     }
 
     func testSampleGridErrorsNameTheSetting() throws {
