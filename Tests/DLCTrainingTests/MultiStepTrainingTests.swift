@@ -232,6 +232,10 @@ final class MultiStepTrainingTests: XCTestCase {
         let r = try train(text, options: RunOptions(runsDirectory: dir))
         let images = try Npy.read(try XCTUnwrap(r.runDirectory) + "/samples/epoch-001.npy").tensor
         XCTAssertEqual(images.shape, [4, 64])
+        let other = text.replacingOccurrences(of: "grid(from: z, rows: 2)", with: "grid(of: W, from: z)")
+        XCTAssertThrowsError(try train(other)) { error in
+            XCTAssertEqual((error as? DLCError)?.message, "'samples' names model 'W', but this section trains 'V'")
+        }
     }
 
     func testAStepIsFedOneBatch() throws {
