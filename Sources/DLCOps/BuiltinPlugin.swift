@@ -19,6 +19,7 @@ public let builtinPlugin = Plugin(
     try registerConvolution(registry)
     try registerPooling(registry)
     try registerNormalization(registry)
+    try registerBatchNormTraining(registry)
     try registerLosses(registry)
     try registerRandom(registry)
     try registerDenseLayers(registry)

@@ -50,6 +50,7 @@ public final class ReferenceKernels {
         registerConvolutionKernels(k)
         registerPoolingKernels(k)
         registerNormalizationKernels(k)
+        registerBatchNormTrainingKernels(k)
         registerLossKernels(k)
         registerRandomKernels(k)
         registerBackwardKernels(k)

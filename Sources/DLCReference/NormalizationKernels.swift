@@ -19,17 +19,11 @@ func registerNormalizationKernels(_ k: ReferenceKernels) {
         let x = ctx.inputs[0], xv = x.doubles
         let weight = ctx.inputs[1].doubles, bias = ctx.inputs[2].doubles
         let eps = try ctx.arguments.double("eps")
-        let n = x.shape[0], c = x.shape[1], spatial = x.shape.dropFirst(2).reduce(1, *)
+        let c = x.shape[1], spatial = x.shape.dropFirst(2).reduce(1, *)
         func channel(_ i: Int) -> Int { (i / spatial) % c }
         var mean: [Double], variance: [Double]
         if ctx.training {
-            let m = Double(n * spatial)
-            mean = Array(repeating: 0, count: c)
-            for i in 0..<xv.count { mean[channel(i)] += xv[i] }
-            mean = mean.map { $0 / m }
-            variance = Array(repeating: 0, count: c)
-            for i in 0..<xv.count { let d = xv[i] - mean[channel(i)]; variance[channel(i)] += d * d }
-            variance = variance.map { $0 / m }
+            (mean, variance) = batchStatistics(xv, shape: x.shape)
         } else {
             mean = ctx.inputs[3].doubles
             variance = ctx.inputs[4].doubles

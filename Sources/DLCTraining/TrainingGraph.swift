@@ -43,6 +43,7 @@ public enum TrainingGraph {
         let params = graph.paramNodes.filter { $0.attributes["trainable"] != .bool(false) }
             .map { (name: $0.attributes["name"]?.stringValue ?? "?", tensor: b.tensor($0.outputs[0])) }
             .filter { !options.frozen.contains($0.name) }
+        let trainedBatchNorms = useTrainingBatchNorm(graph)
         let batchNorms = graph.nodes.filter { $0.op == "batch_norm" }
 
         var loss = b.tensor(lossDecl.value)
@@ -70,6 +71,7 @@ public enum TrainingGraph {
                 updates.append(NamedValue(name: stateName, value: value.id, location: lossDecl.location))
             }
         }
+        updates += try runningStatistics(b, trainedBatchNorms)
         updates += try runningStatistics(b, batchNorms)
         graph.updates += updates
         graph.outputs.append(NamedValue(name: lossOutput, value: loss.id, location: lossDecl.location))

@@ -66,6 +66,13 @@ final class OpParityTests: XCTestCase {
     func testNormalizationAndLosses() {
         check("input x: f32[N, 3, 4, 4]\n input w: f32[3]\n input b: f32[3]\n input m: f32[3]\n input v: f32[3]",
               "output y = batch_norm(x, w, b, m, abs(v) + 0.5)")
+        // The training step's batch norm (oneDNN) and its gradient, every result.
+        check("input x: f32[N, 3, 4, 4]\n input w: f32[3]\n input b: f32[3]",
+              "r = batch_norm_training(x, w, b)\n output y = r[0]\n output m = r[1]\n output v = r[2]")
+        check("input x: f32[N, 5]\n input w: f32[5]\n input b: f32[5]",
+              "r = batch_norm_training(x, w, b, eps: 0.001)\n output y = r[0]\n output v = r[2]")
+        check("input x: f32[N, 3, 4, 4]\n input w: f32[3]\n input m: f32[3]\n input v: f32[3]\n input g: f32[N, 3, 4, 4]",
+              "r = batch_norm_backward(x, w, m, abs(v) + 0.5, g)\n output dx = r[0]\n output dw = r[1]\n output db = r[2]")
         check("input x: f32[N, 6]\n input w: f32[6]\n input b: f32[6]", "output y = layer_norm(x, w, b)")
         check("input x: f32[N, 6, 3]", "output y = local_response_norm(x, size: 3)")
         check("input x: f32[N, 3, 4, 4]", "output y = global_avgpool(x)")

@@ -124,6 +124,9 @@ let gradientCases: [GradCase] = {
     }
     cases.append(GradCase("global_avgpool", [u([2, 3, 3, 2])]))
     cases.append(GradCase("global_avgpool", [u([2, 3, 3, 2])], types: [f64([N, 3, 3, 2])]))
+    // batch_norm_training (the training step's batch norm): every result, statistics included.
+    cases.append(GradCase("batch_norm_training", [u([4, 3]), u([3]), u([3])]))
+    cases.append(GradCase("batch_norm_training", [u([2, 3, 2, 2]), u([3]), u([3])], ["eps": .float(1e-3)]))
     // Normalization (batch_norm in training mode: batch statistics).
     cases.append(GradCase("batch_norm", [u([4, 3]), u([3]), u([3]), u([3]), u([3], 0.5, 1)]))
     cases.append(GradCase("batch_norm", [u([2, 3, 2, 2]), u([3]), u([3]), u([3]), u([3], 0.5, 1)], ["eps": .float(1e-3)]))

@@ -22,6 +22,19 @@ extension Executor {
         case .convolutionBackwardWeight:
             return try context().convolutionBackwardWeight(s.ints, x: pointer(s.inputs[0]), dy: pointer(s.inputs[1]),
                                                            dw: pointer(s.outputs[0]))
+        case .batchNormInference:
+            return try context().batchNormInference(s.ints, eps: s.floats[0], x: pointer(s.inputs[0]), weight: pointer(s.inputs[1]),
+                                                    bias: pointer(s.inputs[2]), mean: pointer(s.inputs[3]),
+                                                    variance: pointer(s.inputs[4]), y: pointer(s.outputs[0]))
+        case .batchNormTraining:
+            return try context().batchNormTraining(s.ints, eps: s.floats[0], x: pointer(s.inputs[0]), weight: pointer(s.inputs[1]),
+                                                   bias: pointer(s.inputs[2]), y: pointer(s.outputs[0]),
+                                                   mean: pointer(s.outputs[1]), variance: pointer(s.outputs[2]))
+        case .batchNormBackward:
+            return try context().batchNormBackward(s.ints, eps: s.floats[0], x: pointer(s.inputs[0]), weight: pointer(s.inputs[1]),
+                                                   mean: pointer(s.inputs[2]), variance: pointer(s.inputs[3]),
+                                                   dy: pointer(s.inputs[4]), dx: pointer(s.outputs[0]),
+                                                   dweight: pointer(s.outputs[1]), dbias: pointer(s.outputs[2]))
         default:
             return nil
         }
@@ -120,7 +133,8 @@ extension Executor {
                                   outputTypes: s.outputs.map { plan.buffers[$0].dtype }, attributes: k.attributes)
             let kernel = k.kernel
             return { (try? kernel(call)) == nil ? -3 : 0 }
-        case .convolution, .deconvolution, .pooling, .convolutionBackwardWeight:
+        case .convolution, .deconvolution, .pooling, .convolutionBackwardWeight, .batchNormInference, .batchNormTraining,
+             .batchNormBackward:
             throw DLCError("internal error: \(s.kernel.rawValue) is bound through oneDNN")
         }
     }

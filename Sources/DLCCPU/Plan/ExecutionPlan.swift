@@ -39,6 +39,8 @@ public enum KernelKind: String, Sendable, CaseIterable {
     /// A fused elementwise program (`Lowering+Fused.swift`).
     case fused
     case matmul, convolution, deconvolution, pooling, convolutionBackwardWeight
+    /// Batch normalization through oneDNN: inference (f32), the training step's, its gradient.
+    case batchNormInference, batchNormTraining, batchNormBackward
     /// A kernel a plugin supplied for its op (`ExecutionPlan.pluginKernels`).
     case custom
 }

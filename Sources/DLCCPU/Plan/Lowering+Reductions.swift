@@ -4,6 +4,7 @@
 //   softmax:      ints [dtype, isLog, outer, n, inner]
 //   layerNorm:    ints [dtype, rows, n, hasWeight, hasBias], floats [eps]
 //   batchNorm:    ints [dtype, useBatchStatistics, N, C, H·W], floats [eps]
+//   batchNormInference (f32), batchNormTraining, batchNormBackward (oneDNN): ints [N, C, H·W], floats [eps]
 //   lrn:          ints [dtype, N, C, S, size], floats [alpha, beta, k]
 //   meanRows:     ints [dtype, rows, rowLength]
 //   crossEntropy: ints [dtype, labelDtype, N, C]
@@ -51,10 +52,16 @@ extension Lowerer {
             let k = try node.int("axes"), n = xs.suffix(k).reduce(1, *)
             let hasW = node.inputs.count >= 2 ? 1 : 0, hasB = node.inputs.count >= 3 ? 1 : 0
             try emit(.layerNorm, node, ints: [t.code, xs.reduce(1, *) / max(n, 1), n, hasW, hasB], floats: [try node.double("eps")])
+        case "batch_norm" where !training && t == .f32:
+            try emit(.batchNormInference, node, ints: [xs[0], xs[1], xs.dropFirst(2).reduce(1, *)], floats: [try node.double("eps")])
         case "batch_norm":
             try require(node, x, floats)
             try emit(.batchNorm, node, ints: [t.code, training ? 1 : 0, xs[0], xs[1], xs.dropFirst(2).reduce(1, *)],
                      floats: [try node.double("eps")])
+        case "batch_norm_training", "batch_norm_backward":
+            try require(node, x, [.f32])  // oneDNN's batch normalization is f32 here
+            try emit(node.op == "batch_norm_training" ? .batchNormTraining : .batchNormBackward, node,
+                     ints: [xs[0], xs[1], xs.dropFirst(2).reduce(1, *)], floats: [try node.double("eps")])
         case "local_response_norm":
             try require(node, x, floats)
             try emit(.lrn, node, ints: [t.code, xs[0], xs[1], xs.dropFirst(2).reduce(1, *), try node.int("size")],

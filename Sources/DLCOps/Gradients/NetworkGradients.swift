@@ -107,6 +107,34 @@ private let batchNormRule: GradientRule = { ctx in
     return [dx, dw, db, nil, nil]
 }
 
+/// batch_norm_training: every gradient of the normalized result from one
+/// `batch_norm_backward`. The batch statistics it also returns usually feed only the running
+/// statistics (no gradient); where a loss uses them, x gets their share too:
+/// ∂mean/∂x = 1/m and ∂var/∂x = 2(x − mean)/m per channel, m = N·H·W.
+private let batchNormTrainingRule: GradientRule = { ctx in
+    let e = Emit(ctx), x = ctx.inputs[0]
+    var dx: Tensor?, dw: Tensor?, db: Tensor?
+    if let g = ctx.cotangents[0] {
+        let grads = try ctx.builder.op("batch_norm_backward", [x, ctx.inputs[1], ctx.outputs[1], ctx.outputs[2], g],
+                                       ["eps": .float(try ctx.arguments.double("eps"))])
+        (dx, dw, db) = (grads[0], grads[1], grads[2])
+    }
+    let gm = ctx.cotangents[1], gv = ctx.cotangents[2]
+    if gm != nil || gv != nil {
+        let channelShape: [Dim] = x.rank == 2 ? [.known(1), x.shape[1]] : [.known(1), x.shape[1], .known(1), .known(1)]
+        let reduced = x.rank == 2 ? [x.shape[0]] : [x.shape[0], x.shape[2], x.shape[3]]
+        let m = try e.count(reduced, x)
+        var extra = try e.zeros(x.type)
+        if let gm { extra = try e.add(extra, e.div(e.reshape(gm, channelShape), m)) }
+        if let gv {
+            let centered = try e.sub(x, e.reshape(ctx.outputs[1], channelShape))
+            extra = try e.add(extra, e.div(e.mul(e.scale(e.reshape(gv, channelShape), 2), centered), m))
+        }
+        dx = try dx.map { try e.add($0, extra) } ?? extra
+    }
+    return [dx, dw, db]
+}
+
 /// layer_norm over the last `axes` dimensions; weight and bias (when given) get the
 /// cotangent summed over the leading dimensions.
 private let layerNormRule: GradientRule = { ctx in
@@ -173,7 +201,7 @@ let networkGradients: GradientTable = [
         let e = Emit(ctx), x = ctx.inputs[0]
         return [try e.broadcast(e.divide(g, byCountOf: [x.shape[2], x.shape[3]]), x.shape)]
     }),
-    ("batch_norm", batchNormRule), ("layer_norm", layerNormRule),
+    ("batch_norm", batchNormRule), ("batch_norm_training", batchNormTrainingRule), ("layer_norm", layerNormRule),
     ("softmax", softmaxRule(log: false)), ("log_softmax", softmaxRule(log: true)),
     ("local_response_norm", lrnRule),
 ]
