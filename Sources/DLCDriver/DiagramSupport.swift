@@ -22,9 +22,10 @@ extension DiagramSupport {
     /// Turns `graph` into its training step in place (as `dlc compile --emit=train` does) and
     /// returns what the `train` diagram marks: the nodes the transformation added, the
     /// backward values (gradients and everything computed towards them), the loss minimized.
-    public static func trainingStep(_ graph: Graph, sections: [TrainSection], registry: Registry) throws -> DiagramAnnotations {
+    public static func trainingStep(_ graph: Graph, sections: [TrainSection], registry: Registry,
+                                    config given: TrainConfig? = nil) throws -> DiagramAnnotations {
         let forward = graph.nodes.count
-        let config = sections.first { $0.model == graph.name }.map(TrainConfig.init) ?? TrainConfig()
+        let config = given ?? sections.first { $0.model == graph.name }.map(TrainConfig.init) ?? TrainConfig()
         let step = try TrainingGraph.build(graph, options: try config.trainingOptions(for: graph), registry: registry)
         // Backward values: the gradients and, walking back through the added nodes, what they come from.
         var backward = Set(step.gradients.values)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DLCCore
 import DLCDriver
+import struct DLCFrontend.TrainSection
 import DLCRender
 #if canImport(Glibc)
 import Glibc
@@ -42,6 +43,9 @@ struct Render: ParsableCommand {
     @Option(help: "Direction of flow: TB (top to bottom) or LR (left to right).")
     var rankdir: RankDir = .TB
 
+    @Option(help: "Draw a step of a train section with steps (`step d: minimize … over …`): its objective graph, at any stage.")
+    var step: String?
+
     @Option(help: "The batch size (every symbolic dimension) of the plan drawn by --stage plan.")
     var batch = 1
 
@@ -70,11 +74,27 @@ struct Render: ParsableCommand {
             emit: .shapes, model: model, colors: color.enabled))
         FileHandle.standardError.write(result.diagnosticsText)
         if result.status != 0 { throw ExitCode(result.status) }
-        guard let graph = result.graphs.first else {
+        var stepSection: TrainSection?
+        let chosen: Graph?
+        if let step {
+            let sections = result.trainSections.filter { $0.stepGraphs[step] != nil }
+            guard let section = sections.first else {
+                let names = result.trainSections.flatMap { $0.steps.map(\.name) }
+                let hint = closestName(to: step, among: names).map { "; did you mean '\($0)'?" }
+                    ?? (names.isEmpty ? " (it has no train section with steps)" : " (steps: \(names.joined(separator: ", ")))")
+                FileHandle.standardError.write("error: \(file) has no training step '\(step)'\(hint)\n")
+                throw ExitCode(1)
+            }
+            stepSection = section
+            chosen = section.stepGraphs[step]
+        } else {
+            chosen = result.graphs.first
+        }
+        guard let graph = chosen else {
             FileHandle.standardError.write("error: \(file) declares no model to draw\n")
             throw ExitCode(1)
         }
-        if result.graphs.count > 1 {
+        if step == nil, result.graphs.count > 1 {
             FileHandle.standardError.write("error: \(file) has \(result.graphs.count) models "
                 + "(\(result.graphs.map(\.name).joined(separator: ", "))); choose one with --model\n")
             throw ExitCode(2)
@@ -90,7 +110,8 @@ struct Render: ParsableCommand {
             switch stage {
             case .source: break
             case .train:
-                annotations = try DiagramSupport.trainingStep(graph, sections: result.trainSections, registry: registry)
+                annotations = try DiagramSupport.trainingStep(graph, sections: result.trainSections, registry: registry,
+                                                               config: stepSection.map(TrainConfig.init))
                 title.note = "training step (gradients dashed red)"
             case .fused:
                 let kernels = try DiagramSupport.fuse(graph, registry: registry)

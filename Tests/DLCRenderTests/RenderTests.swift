@@ -274,6 +274,24 @@ final class RenderCommandTests: XCTestCase {
         XCTAssertEqual(try contents(), [], "no partial or temporary file is left behind")
     }
 
+    /// `--step` draws a training step's objective graph (both GAN models inlined, each in its
+    /// own cluster) at any stage; an unknown step names the ones there are.
+    func testTrainingStepsOfASectionWithSteps() throws {
+        for stage in ["source", "train", "plan"] {
+            let out = dir.appendingPathComponent("gan.d.\(stage).dot").path
+            let o = try DLCProcess.run(["render", "models/gan.dlg", "--step", "d", "--stage", stage, "-o", out])
+            XCTAssertEqual(o.status, 0, o.stderr)
+            let dot = try String(contentsOfFile: out, encoding: .utf8)
+            XCTAssertTrue(dot.contains("loss d"), stage)
+            if stage == "source" {
+                XCTAssertTrue(dot.contains("cluster_Generator\"") && dot.contains("cluster_Discriminator\""), dot)
+            }
+        }
+        let bad = try DLCProcess.run(["render", "models/gan.dlg", "--step", "e", "-o", dir.appendingPathComponent("x.svg").path])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("has no training step 'e'; did you mean 'd'?") || bad.stderr.contains("(steps: d, g)"), bad.stderr)
+    }
+
     /// The fused and plan stages from the command line, each format.
     func testFusedAndPlanStages() throws {
         for (stage, ext) in [("fused", "svg"), ("plan", "png"), ("plan", "dot")] {

@@ -202,6 +202,8 @@ extension Elaborator {
             for v in model.nodes[n].inputs { work.append(model[v].producer.index) }
         }
         let trains = objective?.over.contains(model.name) ?? false
+        // The copies sit in the model's scope (`Generator.h`), as their parameters are named.
+        func scope(_ s: String) -> String { s.isEmpty ? model.name : model.name + "." + s }
         var map: [ValueID: ValueID] = [:]
         let graph = builder.graph
         for node in model.nodes where needed.contains(node.id.index) {
@@ -218,13 +220,13 @@ extension Elaborator {
                 attributes["name"] = .string(name)
                 if !trains { attributes["trainable"] = .bool(false) }
                 let copy = graph.addNode(op: "param", inputs: [], outputTypes: [model[node.outputs[0]].type], attributes: attributes,
-                                         location: node.location, scope: node.scope, layer: node.layer, names: [name])
+                                         location: node.location, scope: scope(node.scope), layer: node.layer, names: [name])
                 map[node.outputs[0]] = copy.outputs[0]
                 objective?.parameters[name] = copy.outputs[0]
             default:
                 let copy = graph.addNode(op: node.op, inputs: node.inputs.map { map[$0]! },
                                          outputTypes: node.outputs.map { model[$0].type }, attributes: node.attributes,
-                                         location: node.location, scope: node.scope, layer: node.layer,
+                                         location: node.location, scope: scope(node.scope), layer: node.layer,
                                          names: node.outputs.map { model[$0].name })
                 for (a, b) in zip(node.outputs, copy.outputs) { map[a] = b }
             }
