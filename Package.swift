@@ -43,7 +43,11 @@ let package = Package(
         // Layer plugins: they see only the plugin API (DLCCore). `path:` because SwiftPM's own
         // package plugins would otherwise claim the Plugins/ folder.
         .target(name: "DLCResNet", dependencies: [core], path: "Plugins/ResNet", swiftSettings: swift5),
-        .target(name: "DLCAttention", dependencies: [core], path: "Plugins/Attention", swiftSettings: swift5),
+        // The attention plugin's own f32 kernels in C (oneDNN sgemm per head, libgomp threads).
+        .target(name: "CAttentionKernels", path: "Plugins/Attention/Kernels", cSettings: [.unsafeFlags(["-O3"])],
+                linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
+        .target(name: "DLCAttention", dependencies: [core, "CAttentionKernels"], path: "Plugins/Attention", exclude: ["Kernels"],
+                swiftSettings: swift5),
         // Transfer learning: weight files (safetensors, .npz, checkpoints), name mapping, freezing.
         .target(name: "DLCTransfer", dependencies: [core, "DLCData", "DLCFrontend"], path: "Plugins/Transfer", swiftSettings: swift5),
         // Run-time plugins: dlopen, the ABI check, installation (docs/plugins.md).

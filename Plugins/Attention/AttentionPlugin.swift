@@ -1,9 +1,11 @@
 // The `attention` plugin: scaled dot-product attention, multi-head attention (self and
 // cross), position and token embeddings, and transformer encoder and decoder layers, laid
 // out and named as PyTorch's (`self_attn.in_proj_weight`, `linear1.weight`, `norm1.bias`)
-// so that weights map one to one. The layers expand into existing ops (matmul, softmax,
-// reshape, transpose, layer_norm, ...); the one op of its own is `attention_arange`
-// (0, 1, ..., n-1), from which the causal mask and the sinusoidal table are built.
+// so that weights map one to one. Attention itself is the plugin's fused op `attention`
+// (AttentionOp.swift: shape rule and gradient; AttentionKernels.swift and Kernels/: its
+// kernels), heads being column blocks of the projections, so no reshape or transpose is
+// needed; the rest expands into existing ops (matmul, layer_norm, ...) and the plugin's
+// `attention_arange` (0, 1, ..., n-1), from which the sinusoidal table is built.
 // Written against the public plugin API of DLCCore only.
 import DLCCore
 import Foundation
@@ -23,6 +25,15 @@ public let attentionPlugin = Plugin(name: "attention",
     })
     try r.setKernel(of: "attention_arange", for: .reference, arangeKernel)
     try r.setKernel(of: "attention_arange", for: .cpu, arangeKernel)
+
+    // The fused attention op (AttentionOp.swift) and its kernels (AttentionKernels.swift).
+    try r.register(attentionOp)
+    try r.register(attentionBackwardOp)
+    try r.setGradient(of: "attention", attentionGradient)
+    try r.setKernel(of: "attention", for: .reference, attentionReference)
+    try r.setKernel(of: "attention", for: .cpu, attentionCPU)
+    try r.setKernel(of: "attention_backward", for: .reference, attentionBackwardReference)
+    try r.setKernel(of: "attention_backward", for: .cpu, attentionBackwardCPU)
 
     try r.register(LayerSpec("scaled_dot_product_attention", signature: Signature([
         ArgSpec("q", .tensor, doc: "[..., Tq, D]"), ArgSpec("k", .tensor, doc: "[..., Tk, D]"), ArgSpec("v", .tensor, doc: "[..., Tk, Dv]"),
@@ -233,29 +244,6 @@ private func linear(_ b: GraphBuilder, _ x: Tensor, _ w: Tensor, _ bias: Tensor)
     try b.op1("add", [try b.op1("matmul", [x, w], ["transpose_b": .bool(true)]), bias])
 }
 
-private func dims(_ d: [Dim]) -> StaticValue {
-    .list(d.map { dim -> StaticValue in
-        switch dim {
-        case .known(let v): return .int(v)
-        case .symbol(let s): return .symbol(s)
-        }
-    })
-}
-
-/// [N, T, H·D] → [N, H, T, D].
-private func splitHeads(_ b: GraphBuilder, _ x: Tensor, heads: Int) throws -> Tensor {
-    let e = x.shape[2].value!
-    let r = try b.op1("reshape", [x], ["shape": dims([x.shape[0], x.shape[1], .known(heads), .known(e / heads)])])
-    return try b.op1("transpose", [r], ["perm": .list([.int(0), .int(2), .int(1), .int(3)])])
-}
-
-/// [N, H, T, D] → [N, T, H·D].
-private func mergeHeads(_ b: GraphBuilder, _ x: Tensor) throws -> Tensor {
-    let t = try b.op1("transpose", [x], ["perm": .list([.int(0), .int(2), .int(1), .int(3)])])
-    let e = x.shape[1].value! * x.shape[3].value!
-    return try b.op1("reshape", [t], ["shape": dims([x.shape[0], x.shape[2], .known(e)])])
-}
-
 /// A mask as an additive float tensor: a float mask is used as it is; a bool mask becomes
 /// 0 where attention is allowed and -1e9 where it is not (which softmax turns into exact zeros).
 private func additiveMask(_ b: GraphBuilder, _ m: Tensor, dtype: DType, trueMeansKeep: Bool) throws -> Tensor {
@@ -269,31 +257,26 @@ private func additiveMask(_ b: GraphBuilder, _ m: Tensor, dtype: DType, trueMean
     return m
 }
 
-/// The additive causal mask [Tq, Tk]: -1e9 where key j > query i.
-private func causalMask(_ b: GraphBuilder, queries tq: Int, keys tk: Int, dtype: DType) throws -> Tensor {
-    let i = try b.op1("reshape", [try b.op1("attention_arange", [], ["n": .int(tq), "dtype": .dtype(dtype)])],
-                      ["shape": .list([.int(tq), .int(1)])])
-    let j = try b.op1("reshape", [try b.op1("attention_arange", [], ["n": .int(tk), "dtype": .dtype(dtype)])],
-                      ["shape": .list([.int(1), .int(tk)])])
-    let future = try b.op1("greater", [j, i])
-    return try b.op1("where", [future, b.constant(-1e9, dtype: dtype), b.constant(0, dtype: dtype)])
-}
-
-/// softmax(q·kᵀ/√D + mask [+ causal])·v.
-func sdpa(_ b: GraphBuilder, _ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, causal: Bool) throws -> Tensor {
-    guard let d = q.shape.last?.value else {
-        throw DLCError("'scaled_dot_product_attention' needs a known head size, found \(q.type)", operands: [0])
-    }
-    var s = try b.op1("matmul", [q, k], ["transpose_b": .bool(true)])
-    s = try b.op1("mul", [s, b.constant(1 / Double(d).squareRoot(), dtype: q.dtype)])
-    if let mask { s = try b.op1("add", [s, mask]) }
-    if causal {
-        guard let tq = q.shape[q.rank - 2].value, let tk = k.shape[k.rank - 2].value else {
-            throw DLCError("a causal mask needs known sequence lengths, found \(q.type) and \(k.type)", operands: [0, 1])
+/// softmax(q·kᵀ/√D + mask [+ causal])·v over `heads` column blocks of the last axis: one
+/// `attention` op (its first result; the second, the probabilities, feeds its gradient).
+/// Operands whose batch dimensions differ are broadcast to common ones first.
+func sdpa(_ b: GraphBuilder, _ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, causal: Bool, heads: Int = 1) throws -> Tensor {
+    var qkv = [q, k, v]
+    let batches = qkv.map { Array($0.shape.dropLast(2)) }
+    if batches[1] != batches[0] || batches[2] != batches[0] {
+        var common = batches[0]
+        for (i, other) in batches.enumerated().dropFirst() {
+            common = try Shapes.broadcast(common, other) { _, _, _ in
+                DLCError("'scaled_dot_product_attention': the batch dimensions of \(q.type), \(k.type) and \(v.type) do not broadcast",
+                         operands: [0, i])
+            }
         }
-        s = try b.op1("add", [s, try causalMask(b, queries: tq, keys: tk, dtype: q.dtype)])
+        qkv = try qkv.map { t in
+            let full = common + Array(t.shape.suffix(2))
+            return t.shape == full ? t : try b.op1("broadcast_to", [t], ["shape": shapeValue(full)])
+        }
     }
-    return try b.op1("matmul", [try b.op1("softmax", [s], ["axis": .int(-1)]), v])
+    return try b.op("attention", qkv + (mask.map { [$0] } ?? []), ["heads": .int(heads), "causal": .bool(causal)])[0]
 }
 
 /// nn.MultiheadAttention's forward (batch_first): q from x, k and v from x or the context,
@@ -316,19 +299,19 @@ func multiHeadAttention(_ b: GraphBuilder, _ p: AttentionParams, _ x: Tensor, co
         return (w, bias)
     }
     let (wq, bq) = try part(0), (wk, bk) = try part(1), (wv, bv) = try part(2)
-    let q = try splitHeads(b, try linear(b, x, wq, bq), heads: heads)
-    let k = try splitHeads(b, try linear(b, kv, wk, bk), heads: heads)
-    let v = try splitHeads(b, try linear(b, kv, wv, bv), heads: heads)
+    let q = try linear(b, x, wq, bq), k = try linear(b, kv, wk, bk), v = try linear(b, kv, wv, bv)
     var mask: Tensor?
     if let pm = paddingMask {
         guard pm.rank == 2 else {
             throw DLCError("a padding mask must be [N, S], found \(pm.type)", argument: "padding_mask")
         }
+        // [N, S] → [N, 1, 1, S] against the scores [N, heads, T, S] ([N, 1, S] for one head).
         let additive = try additiveMask(b, pm, dtype: x.dtype, trueMeansKeep: false)
-        mask = try b.op1("reshape", [additive], ["shape": dims([pm.shape[0], .known(1), .known(1), pm.shape[1]])])
+        let shape = [pm.shape[0]] + (heads > 1 ? [Dim.known(1)] : []) + [.known(1), pm.shape[1]]
+        mask = try b.op1("reshape", [additive], ["shape": shapeValue(shape)])
     }
-    let o = try sdpa(b, q, k, v, mask: mask, causal: causal)
-    return try linear(b, try mergeHeads(b, o), p.outWeight, p.outBias)
+    let o = try sdpa(b, q, k, v, mask: mask, causal: causal, heads: heads)
+    return try linear(b, o, p.outWeight, p.outBias)
 }
 
 /// x + a [T, E] position table.
