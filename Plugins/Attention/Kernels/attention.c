@@ -38,20 +38,31 @@ static inline float exp_nonpositive(float x) {
     return p * scale.f;
 }
 
+// Row maximum and sums with 16 independent lanes, so that the loops vectorize without
+// -ffast-math (a float reduction in one accumulator must keep its order).
+#define LANES 16
+
 // One row of scores in place: + mask, softmax over keys 0 ..< valid, zeros after.
 CLONES static void softmax_row(float *row, int64_t n, int64_t valid, const float *mask, int64_t mask_col) {
     if (mask) {
         if (mask_col == 1) for (int64_t j = 0; j < valid; j++) row[j] += mask[j];
         else for (int64_t j = 0; j < valid; j++) row[j] += mask[0];
     }
+    float lane[LANES];
+    for (int l = 0; l < LANES; l++) lane[l] = row[0];
+    int64_t body = valid / LANES * LANES;
+    for (int64_t j = 0; j < body; j += LANES)
+        for (int l = 0; l < LANES; l++) lane[l] = row[j + l] > lane[l] ? row[j + l] : lane[l];
     float m = row[0];
-    for (int64_t j = 1; j < valid; j++) m = row[j] > m ? row[j] : m;
+    for (int l = 0; l < LANES; l++) m = lane[l] > m ? lane[l] : m;
+    for (int64_t j = body; j < valid; j++) m = row[j] > m ? row[j] : m;
+    for (int64_t j = 0; j < valid; j++) row[j] = exp_nonpositive(row[j] - m);
+    for (int l = 0; l < LANES; l++) lane[l] = 0;
+    for (int64_t j = 0; j < body; j += LANES)
+        for (int l = 0; l < LANES; l++) lane[l] += row[j + l];
     float sum = 0;
-    for (int64_t j = 0; j < valid; j++) {
-        float e = exp_nonpositive(row[j] - m);
-        row[j] = e;
-        sum += e;
-    }
+    for (int l = 0; l < LANES; l++) sum += lane[l];
+    for (int64_t j = body; j < valid; j++) sum += row[j];
     float inv = 1.0f / sum;
     for (int64_t j = 0; j < valid; j++) row[j] *= inv;
     for (int64_t j = valid; j < n; j++) row[j] = 0;
@@ -60,8 +71,13 @@ CLONES static void softmax_row(float *row, int64_t n, int64_t valid, const float
 // One row of dS in place over dP: dS = P ⊙ (dP − Σ P ⊙ dP).
 CLONES static void softmax_backward_row(float *dp, const float *p, const float *d_probs, int64_t n) {
     if (d_probs) for (int64_t j = 0; j < n; j++) dp[j] += d_probs[j];
+    float lane[LANES] = {0};
+    int64_t body = n / LANES * LANES;
+    for (int64_t j = 0; j < body; j += LANES)
+        for (int l = 0; l < LANES; l++) lane[l] += p[j + l] * dp[j + l];
     float dot = 0;
-    for (int64_t j = 0; j < n; j++) dot += p[j] * dp[j];
+    for (int l = 0; l < LANES; l++) dot += lane[l];
+    for (int64_t j = body; j < n; j++) dot += p[j] * dp[j];
     for (int64_t j = 0; j < n; j++) dp[j] = p[j] * (dp[j] - dot);
 }
 
