@@ -2,7 +2,8 @@ import DLCCore
 import DLCPasses
 
 /// The passes run on a graph about to be lowered for execution (`Pipelines.execution`:
-/// elementwise fusion, then dce and verify), after the training step is built.
+/// simplification, epilogue and elementwise fusion, then dce and verify), after the
+/// training step is built.
 public enum ExecutionPasses {
     /// Runs them unless `fuse` is false (`dlc bench --no-fuse`) or a pass is disabled.
     public static func run(_ graph: Graph, registry: Registry, fuse: Bool = true, disabled: Set<String> = []) throws {

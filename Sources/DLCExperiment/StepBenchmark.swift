@@ -30,10 +30,15 @@ public struct StepBenchmark {
     public init(registry: Registry) { self.registry = registry }
 
     /// - Throws: `CompileFailure` for errors in the file, `DLCError` when the plan cannot be built.
-    /// - Parameter steps: steps per timed repetition; nil calibrates it to at least 50 ms.
+    /// - Parameters:
+    ///   - steps: steps per timed repetition; nil calibrates it to at least 50 ms.
+    ///   - fuse: run the execution passes (fusion); false times the unfused plan.
+    ///   - disabled: passes to skip (`--disable-pass`); an unknown name is a compile error.
     public func run(_ source: SourceFile, model: String?, batch: Int, inference: Bool, reps: Int = 9,
-                    steps: Int? = nil, fuse: Bool = true) throws -> Result {
-        let r = Compiler(registry: registry).compile(source, options: CompileOptions(model: model))
+                    steps: Int? = nil, fuse: Bool = true, disabled: Set<String> = []) throws -> Result {
+        var options = CompileOptions(model: model)
+        options.disabledPasses = disabled
+        let r = Compiler(registry: registry).compile(source, options: options)
         guard r.status == 0 else { throw CompileFailure(text: r.diagnosticsText) }
         guard r.graphs.count == 1, let graph = r.graphs.first else {
             throw DLCError("\(source.path) has \(r.graphs.count) models; choose one with --model")
@@ -44,7 +49,7 @@ public struct StepBenchmark {
         } else {
             _ = try TrainingGraph.build(graph, options: try config.trainingOptions(for: graph), registry: registry)
         }
-        try ExecutionPasses.run(graph, registry: registry, fuse: fuse)
+        try ExecutionPasses.run(graph, registry: registry, fuse: fuse, disabled: disabled)
         let plan = try ExecutionPlan.build(graph, bindings: PlanExport.bindings(graph, batch: batch), registry: registry,
                                            training: !inference)
         let executor = try Executor(plan: plan)

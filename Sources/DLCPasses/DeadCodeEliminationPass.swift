@@ -21,27 +21,6 @@ public struct DeadCodeEliminationPass: Pass {
             }
         }
         guard keep.contains(false) else { return }
-        var newID: [ValueID: ValueID] = [:]
-        var values: [Value] = []
-        var nodes: [Node] = []
-        for node in graph.nodes where keep[node.id.index] {
-            var n = node
-            let nid = NodeID(nodes.count)
-            n = Node(id: nid, op: node.op, inputs: node.inputs.map { newID[$0]! }, outputs: [],
-                     attributes: node.attributes, location: node.location, scope: node.scope, layer: node.layer)
-            for v in node.outputs {
-                var value = graph[v]
-                let id = ValueID(values.count)
-                value = Value(id: id, type: value.type, name: value.name, location: value.location, producer: nid)
-                newID[v] = id
-                values.append(value)
-                n.outputs.append(id)
-            }
-            nodes.append(n)
-        }
-        graph.replaceContents(values: values, nodes: nodes)
-        graph.outputs = graph.outputs.map { NamedValue(name: $0.name, value: newID[$0.value]!, location: $0.location) }
-        graph.losses = graph.losses.map { NamedValue(name: $0.name, value: newID[$0.value]!, location: $0.location) }
-        graph.updates = graph.updates.map { NamedValue(name: $0.name, value: newID[$0.value]!, location: $0.location) }
+        graph.renumber(keeping: graph.nodes.filter { keep[$0.id.index] })
     }
 }

@@ -215,27 +215,7 @@ public struct FuseElementwisePass: Pass {
         }
         for k in list.indices { visit(k) }
 
-        var newID: [ValueID: ValueID] = [:]
-        var values: [Value] = []
-        var newNodes: [Node] = []
-        for k in ordered {
-            let node = list[k]
-            let nid = NodeID(newNodes.count)
-            var n = Node(id: nid, op: node.op, inputs: node.inputs.map { newID[$0]! }, outputs: [],
-                         attributes: node.attributes, location: node.location, scope: node.scope, layer: node.layer)
-            for v in node.outputs {
-                let old = graph[v]
-                let id = ValueID(values.count)
-                values.append(Value(id: id, type: old.type, name: old.name, location: old.location, producer: nid))
-                newID[v] = id
-                n.outputs.append(id)
-            }
-            newNodes.append(n)
-        }
-        graph.replaceContents(values: values, nodes: newNodes)
-        graph.outputs = graph.outputs.map { NamedValue(name: $0.name, value: newID[$0.value]!, location: $0.location) }
-        graph.losses = graph.losses.map { NamedValue(name: $0.name, value: newID[$0.value]!, location: $0.location) }
-        graph.updates = graph.updates.map { NamedValue(name: $0.name, value: newID[$0.value]!, location: $0.location) }
+        graph.renumber(keeping: ordered.map { list[$0] })
         escapes.removeAll()
     }
 }

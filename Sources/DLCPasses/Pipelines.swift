@@ -17,6 +17,11 @@ public let standardPassesPlugin = Plugin(name: "passes", summary: "the standard 
         CommonSubexpressionPass()
     })
     try r.register(fusedElementwiseOp)
+    try r.register(fusedMatMulOp)
+    try r.register(PassSpec(name: "fuse-epilogue",
+                            summary: "merges a matmul with its following bias/residual adds, scaling and activations into fused_matmul nodes") {
+        FuseEpiloguePass()
+    })
     try r.register(PassSpec(name: "fuse-elementwise",
                             summary: "groups chains and trees of elementwise ops into fused_elementwise nodes") { FuseElementwisePass() })
 }
@@ -26,7 +31,7 @@ public enum Pipelines {
     /// What `dlc compile` runs on every model: check, re-type, clean, check again.
     public static let standard = ["verify", "infer-shapes", "dce", "verify"]
     /// What runs on a graph before it is lowered for execution (after the training step is built).
-    public static let execution = ["simplify", "cse", "dce", "fuse-elementwise", "dce", "verify"]
+    public static let execution = ["simplify", "cse", "dce", "fuse-epilogue", "fuse-elementwise", "dce", "verify"]
 
     /// Runs `execution` (minus `disabled`) on a graph about to be lowered; throws the first error.
     public static func prepareForExecution(_ graph: Graph, registry: Registry, disabled: Set<String> = []) throws {

@@ -55,6 +55,7 @@ public final class ReferenceKernels {
         registerRandomKernels(k)
         registerBackwardKernels(k)
         registerFusedKernels(k)
+        registerFusedMatMulKernel(k)
         return k
     }()
 

@@ -41,3 +41,33 @@ func registerFusedKernels(_ k: ReferenceKernels) {
         }
     }
 }
+
+/// The reference kernel of `fused_matmul`: the product by the `matmul` kernel, then each
+/// epilogue step by the kernel of its op (`add`, `mul`, the activation), in order.
+func registerFusedMatMulKernel(_ k: ReferenceKernels) {
+    k.register("fused_matmul") { ctx in
+        let epilogue = try MatMulEpilogue(attribute: ctx.arguments.statics["epilogue"], operands: ctx.inputs.count)
+        let shape = ctx.outputShapes[0], type = ctx.outputTypes[0]
+        func apply(_ op: String, _ inputs: [HostTensor], _ attributes: Attributes = [:]) throws -> HostTensor {
+            guard let kernel = ReferenceKernels.standard.kernel(for: op) else { throw DLCError("fused_matmul: no reference kernel for '\(op)'") }
+            let sub = ReferenceKernelContext(inputs: inputs, arguments: Arguments(statics: attributes), outputShapes: [shape],
+                                             outputTypes: [type], rng: ctx.rng, training: ctx.training)
+            return try kernel(sub)[0]
+        }
+        var y = try apply("matmul", Array(ctx.inputs.prefix(2)), ["transpose_a": ctx.arguments.statics["transpose_a"] ?? .bool(false),
+                                                                  "transpose_b": ctx.arguments.statics["transpose_b"] ?? .bool(false)])
+        for step in epilogue.steps {
+            switch step {
+            case .add(let i): y = try apply("add", [y, ctx.inputs[i]])
+            case .scale(let c): y = try apply("mul", [y, HostTensor.from([c], shape: [], dtype: type)])
+            case .activation(let op, let alpha):
+                switch op {
+                case "gelu": y = try apply(op, [y], ["approximate": .bool(alpha != 0)])
+                case "leaky_relu", "elu": y = try apply(op, [y], ["alpha": .float(alpha)])
+                default: y = try apply(op, [y])
+                }
+            }
+        }
+        return [y]
+    }
+}

@@ -31,8 +31,11 @@ struct Bench: ParsableCommand {
     @Option(help: "Steps per timed repetition (default: enough for 50 ms).")
     var steps: Int?
 
-    @Flag(name: .customLong("no-fuse"), help: "Run the plan without elementwise fusion.")
+    @Flag(name: .customLong("no-fuse"), help: "Run the plan without the execution passes (simplification and fusion).")
     var noFuse = false
+
+    @Option(name: .customLong("disable-pass"), help: "Skip this pass wherever a pipeline runs it (repeatable), e.g. fuse-epilogue.")
+    var disablePass: [String] = []
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
@@ -60,7 +63,8 @@ struct Bench: ParsableCommand {
 
     func benchSteps(_ source: SourceFile, registry: Registry) throws {
         let r = try StepBenchmark(registry: registry).run(source, model: model, batch: batch, inference: infer, reps: runs,
-                                                          steps: steps, fuse: !noFuse)
+                                                          steps: steps, fuse: !noFuse,
+                                                          disabled: Set(disablePass))
         if json {
             print("{\"file\":\"\(file)\",\"mode\":\"\(r.mode)\",\"batch\":\(r.batch),\"ms_per_step_median\":\(r.median),"
                   + "\"ms_per_step_min\":\(r.minimum),\"samples_per_s\":\(Double(r.batch) * 1000 / r.median),"

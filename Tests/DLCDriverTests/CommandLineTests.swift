@@ -63,13 +63,26 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(o.stdout.hasPrefix("// after dce\ngraph MLP {"), o.stdout)
     }
 
+    func testBenchDisablesAPassAndRejectsAnUnknownOne() throws {
+        let fused = try DLCProcess.run(["bench", "models/mlp.dlg", "--batch", "2", "--runs", "1", "--steps", "1", "--json"])
+        let unfused = try DLCProcess.run(["bench", "models/mlp.dlg", "--batch", "2", "--runs", "1", "--steps", "1", "--json",
+                                          "--disable-pass", "fuse-epilogue"])
+        XCTAssertEqual(fused.status, 0, fused.stderr)
+        XCTAssertEqual(unfused.status, 0, unfused.stderr)
+        XCTAssertTrue(fused.stdout.contains("\"kernels\":27,"), fused.stdout)
+        XCTAssertTrue(unfused.stdout.contains("\"kernels\":30,"), unfused.stdout)
+        let o = try DLCProcess.run(["bench", "models/mlp.dlg", "--disable-pass", "nope"])
+        XCTAssertEqual(o.status, 1)
+        XCTAssertTrue(o.stderr.contains("error: unknown pass 'nope'"), o.stderr)
+    }
+
     func testPluginsListsTheBuiltIns() throws {
         let o = try DLCProcess.run(["plugins"])
         XCTAssertEqual(o.status, 0)
         XCTAssertTrue(o.stdout.contains("builtin"))
         XCTAssertTrue(o.stdout.contains("dense"))
         let passes = o.stdout.split(separator: "\n").first { $0.hasPrefix("  passes: ") }
-        for name in ["autodiff", "cse", "dce", "fuse-elementwise", "infer-shapes", "simplify", "verify"] {
+        for name in ["autodiff", "cse", "dce", "fuse-elementwise", "fuse-epilogue", "infer-shapes", "simplify", "verify"] {
             XCTAssertTrue(passes?.contains(name) == true, "\(name) in \(o.stdout)")
         }
     }

@@ -81,6 +81,14 @@ int dlc_random(int dtype, int kind, uint64_t key, int64_t n, double p0, double p
 /// C[m, n] = op(A)[m, k] · op(B)[k, n] in f64, row-major with leading dimensions lda, ldb, ldc.
 void dlc_dgemm(int transA, int transB, int64_t m, int64_t n, int64_t k, const double *a, int64_t lda,
                const double *b, int64_t ldb, double *c, int64_t ldc);
+// epilogue.c ------------------------------------------------------------------------------
+/// The epilogue of a fused matmul over the product y [rows, n], in place, row by row: step s
+/// is steps[2s] = 0 (add operands[s], full [rows, n]), 1 (add operands[s], a vector [n]),
+/// 2 (multiply by params[s]) or 3 (activation steps[2s + 1]: 0 relu, 1 leaky_relu, 2 elu
+/// (alpha params[s]), 3 tanh, 4 sigmoid, 5 gelu (tanh form), 6 gelu (exact)). Returns -1 for
+/// an unknown step.
+int dlc_matmul_epilogue(int64_t rows, int64_t n, float *y, int nsteps, const int64_t *steps,
+                        const float *const *operands, const double *params);
 // backward.c ------------------------------------------------------------------------------
 /// y = g · gelu'(x) over n elements (approximate: the tanh form).
 int dlc_gelu_backward(int dtype, int approximate, int64_t n, const void *x, const void *g, void *y);

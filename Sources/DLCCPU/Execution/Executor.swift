@@ -2,7 +2,7 @@
 // constants, each 64-byte aligned), binds every step to a kernel call over fixed addresses
 // once (`KernelBinding.swift`), and then runs the schedule. A run copies the inputs in,
 // calls the steps in order, reads outputs and losses out and copies each state update into
-// its parameter. Nothing is allocated inside a step.
+// its parameter (unless the lowering placed it there already, Lowering+StateUpdates.swift). Nothing is allocated inside a step.
 import CDNNL
 import DLCCore
 import Foundation
@@ -142,7 +142,10 @@ public final class Executor {
         }
         for u in plan.updates {
             let dst = plan.state[u.slot].buffer
-            pointer(dst).copyMemory(from: pointer(u.source), byteCount: plan.buffers[dst].bytes)
+            // An update computed in place (a view of its state) is there already.
+            if plan.buffers[u.source].viewOf != dst {
+                pointer(dst).copyMemory(from: pointer(u.source), byteCount: plan.buffers[dst].bytes)
+            }
         }
         runCount += 1
         return result

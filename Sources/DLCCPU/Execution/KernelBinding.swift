@@ -133,6 +133,8 @@ extension Executor {
                                   outputTypes: s.outputs.map { plan.buffers[$0].dtype }, attributes: k.attributes)
             let kernel = k.kernel
             return { (try? kernel(call)) == nil ? -3 : 0 }
+        case .fusedMatmul:
+            return bindFusedMatMul(s)
         case .convolution, .deconvolution, .pooling, .convolutionBackwardWeight, .batchNormInference, .batchNormTraining,
              .batchNormBackward:
             throw DLCError("internal error: \(s.kernel.rawValue) is bound through oneDNN")
@@ -163,7 +165,7 @@ extension Executor {
         }
     }
 
-    private func bindMatMul(_ a: [Int], _ x: [UnsafeRawPointer], _ y: [UnsafeMutableRawPointer]) -> () -> Int32 {
+    func bindMatMul(_ a: [Int], _ x: [UnsafeRawPointer], _ y: [UnsafeMutableRawPointer]) -> () -> Int32 {
         let f32 = a[0] == DType.f32.code, batches = a[1]
         let (m, n, k, ta, tb, lda, ldb) = (Int64(a[2]), Int64(a[3]), Int64(a[4]), a[5] == 1, a[6] == 1, Int64(a[7]), Int64(a[8]))
         let offsets = stable(a[9...]), elem = f32 ? 4 : 8

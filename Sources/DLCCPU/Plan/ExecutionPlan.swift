@@ -41,6 +41,8 @@ public enum KernelKind: String, Sendable, CaseIterable {
     case matmul, convolution, deconvolution, pooling, convolutionBackwardWeight
     /// Batch normalization through oneDNN: inference (f32), the training step's, its gradient.
     case batchNormInference, batchNormTraining, batchNormBackward
+    /// A matmul followed by its epilogue (`Lowering+FusedMatMul.swift`).
+    case fusedMatmul
     /// A kernel a plugin supplied for its op (`ExecutionPlan.pluginKernels`).
     case custom
 }

@@ -38,6 +38,7 @@ extension Lowerer {
                 let n = try shape(node.inputs[0]).reduce(1, *)
                 try emit(.cast, node, ints: [dtype(node.inputs[0]).code, dtype(node.outputs[0]).code, n])
             case "matmul": try lowerMatMul(node)
+            case "fused_matmul": try lowerFusedMatMul(node)
             case "convolution", "conv_transpose": try lowerConvolution(node)
             case "maxpool2d", "avgpool2d": try lowerPooling(node)
             case "convolution_backward_weight": try lowerConvolutionBackwardWeight(node)

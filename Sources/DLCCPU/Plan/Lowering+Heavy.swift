@@ -13,6 +13,11 @@ import DLCCore
 
 extension Lowerer {
     mutating func lowerMatMul(_ node: Node) throws {
+        try emit(.matmul, node, ints: try matmulArguments(node))
+    }
+
+    /// The `matmul` step's ints for the product of the node's first two operands.
+    func matmulArguments(_ node: Node) throws -> [Int] {
         let a = node.inputs[0], b = node.inputs[1]
         try require(node, a, [.f32, .f64])
         var sa = try shape(a), sb = try shape(b)
@@ -30,8 +35,7 @@ extension Lowerer {
         let count = batch.reduce(1, *)
         if !ta, padB.allSatisfy({ $0 == 1 }) {
             // [batch…, M, K] · [K, N]: one product with batch·M rows.
-            try emit(.matmul, node, ints: [dtype(a).code, 1, m * count, n, k, 0, tb ? 1 : 0, lda, ldb, 0, 0])
-            return
+            return [dtype(a).code, 1, m * count, n, k, 0, tb ? 1 : 0, lda, ldb, 0, 0]
         }
         let strideA = broadcastStrides(padA, to: batch), strideB = broadcastStrides(padB, to: batch)
         var offsets: [Int] = []
@@ -48,7 +52,7 @@ extension Lowerer {
                 d -= 1
             }
         }
-        try emit(.matmul, node, ints: [dtype(a).code, count, m, n, k, ta ? 1 : 0, tb ? 1 : 0, lda, ldb] + offsets)
+        return [dtype(a).code, count, m, n, k, ta ? 1 : 0, tb ? 1 : 0, lda, ldb] + offsets
     }
 
     mutating func lowerConvolution(_ node: Node) throws {

@@ -145,6 +145,7 @@ struct Lowerer {
             updates.append(StateUpdate(slot: slot, source: src))
         }
         let outputs = graph.outputs.map(port), losses = graph.losses.map(port)
+        placeUpdatesInState(updates, ports: outputs.map(\.buffer) + losses.map(\.buffer))
         let keep = Set(outputs.map(\.buffer) + losses.map(\.buffer) + updates.map(\.source))
         let (arena, naive) = MemoryPlanner.plan(buffers: &buffers, steps: &steps, keepAlive: keep)
         var regions = regionTop

@@ -43,7 +43,8 @@ let elementwiseGradients: GradientTable = [
     ("cos", unary { e, x, _ in try e.neg(e.op("sin", [x])) }),
     ("tanh", unary { e, _, y in try e.sub(e.c(1, y), e.op("square", [y])) }),
     ("sigmoid", unary { e, _, y in try e.mul(y, e.sub(e.c(1, y), y)) }),
-    ("relu", unary { e, x, _ in try e.indicator(e.op("greater", [x, e.c(0, x)]), x) }),
+    // y > 0 exactly where x > 0; using y lets the pre-activation die (and fuse into a matmul).
+    ("relu", unary { e, _, y in try e.indicator(e.op("greater", [y, e.c(0, y)]), y) }),
     ("softplus", unary { e, x, _ in try e.op("sigmoid", [x]) }),
     ("leaky_relu", { ctx in
         guard let g = ctx.cotangents[0] else { return [nil] }

@@ -1,0 +1,38 @@
+// State updates written in place: when the step that computes the new value of a parameter
+// (or of an optimizer state) is elementwise and runs after every other reader of the old
+// value, its result is made a view of the parameter's own bytes. The step then writes the new
+// value straight into the state (reading each old element before writing it, as an in-place
+// elementwise step does) and the executor's copy of the update after the run disappears:
+// each parameter and moment is read once and written once per training step.
+import DLCCore
+
+extension Lowerer {
+    /// Kernels whose result element i depends only on element i of same-sized operands.
+    static let inPlaceUpdateKernels: Set<KernelKind> = [.unary, .binary, .select, .cast, .fused]
+
+    /// Rebinds the sources of `updates` (state slot, source buffer) to the state's bytes where
+    /// that is safe (see the file header); the plan's other ports are `ports`.
+    mutating func placeUpdatesInState(_ updates: [StateUpdate], ports: [Int]) {
+        let roots = buffers.indices.map { MemoryPlanner.root($0, buffers) }
+        var producer: [Int: Int] = [:]
+        var lastRead: [Int: Int] = [:]
+        for (i, s) in steps.enumerated() {
+            for o in s.outputs { producer[o] = i }
+            for x in s.inputs { lastRead[roots[x]] = i }
+        }
+        let portRoots = Set(ports.map { roots[$0] })
+        for u in updates {
+            let target = state[u.slot].buffer, src = u.source
+            guard buffers[src].region == .arena, buffers[src].viewOf == nil, let p = producer[src],
+                  Self.inPlaceUpdateKernels.contains(steps[p].kernel), buffers[target].viewOf == nil,
+                  buffers[src].bytes == buffers[target].bytes, !portRoots.contains(target),
+                  (lastRead[target] ?? -1) <= p else { continue }
+            // The step may read the old value only element for element.
+            let readsOld = steps[p].inputs.filter { roots[$0] == target }
+            guard readsOld.allSatisfy({ buffers[$0].count == buffers[src].count }) else { continue }
+            buffers[src].viewOf = target
+            buffers[src].region = buffers[target].region
+            buffers[src].offset = buffers[target].offset
+        }
+    }
+}
