@@ -96,37 +96,41 @@ graph Scores {
 model Stays {
   input x: f32[N, 4]
   input w: f32[4, 4]
+  input w2: f32[4, 4]
+  input w3: f32[4, 4]
   input r: f32[N, 4]
   input d: f64[N, 4]
   input v: f64[4, 4]
   m = x @ w
   output a = relu(m)
   output b = m
-  output c = (x @ w) * r
+  output c = (x @ w2) * r
   output e = (d @ v) + 1.0
-  output f = (x @ w) + r * 2.0
+  output f = (x @ w3) + r * 2.0
 }
 """, """
 graph Stays {
   %0 = input "x" : f32[N, 4]  // @2:9
   %1 = input "w" : f32[4, 4]  // @3:9
-  %2 = input "r" : f32[N, 4]  // @4:9
-  %3 = input "d" : f64[N, 4]  // @5:9
-  %4 = input "v" : f64[4, 4]  // @6:9
-  %5 = matmul(%0, %1) {transpose_a=false, transpose_b=false} : f32[N, 4]  // @7:7
-  %6 = relu(%5) : f32[N, 4]  // @8:14
-  %7 = matmul(%0, %1) {transpose_a=false, transpose_b=false} : f32[N, 4]  // @10:15
-  %8 = mul(%7, %2) : f32[N, 4]  // @10:15
-  %9 = matmul(%3, %4) {transpose_a=false, transpose_b=false} : f64[N, 4]  // @11:15
-  %10 = constant() {value=1.0} : f64[]  // @11:24
-  %11 = add(%9, %10) : f64[N, 4]  // @11:15
-  %12 = matmul(%0, %1) {transpose_a=false, transpose_b=false} : f32[N, 4]  // @12:15
-  %13 = fused_elementwise(%2, %12) {dtype=f32, program=[["mul", f32, ["i0", 2.0], []], ["add", f32, ["i1", "t0"], []]], results=[1], shape=["N", 4]} : f32[N, 4]  // @12:15
-  output a = %6
-  output b = %5
-  output c = %8
-  output e = %11
-  output f = %13
+  %2 = input "w2" : f32[4, 4]  // @4:9
+  %3 = input "w3" : f32[4, 4]  // @5:9
+  %4 = input "r" : f32[N, 4]  // @6:9
+  %5 = input "d" : f64[N, 4]  // @7:9
+  %6 = input "v" : f64[4, 4]  // @8:9
+  %7 = matmul(%0, %1) {transpose_a=false, transpose_b=false} : f32[N, 4]  // @9:7
+  %8 = relu(%7) : f32[N, 4]  // @10:14
+  %9 = matmul(%0, %2) {transpose_a=false, transpose_b=false} : f32[N, 4]  // @12:15
+  %10 = mul(%9, %4) : f32[N, 4]  // @12:15
+  %11 = matmul(%5, %6) {transpose_a=false, transpose_b=false} : f64[N, 4]  // @13:15
+  %12 = constant() {value=1.0} : f64[]  // @13:24
+  %13 = add(%11, %12) : f64[N, 4]  // @13:15
+  %14 = matmul(%0, %3) {transpose_a=false, transpose_b=false} : f32[N, 4]  // @14:15
+  %15 = fused_elementwise(%4, %14) {dtype=f32, program=[["mul", f32, ["i0", 2.0], []], ["add", f32, ["i1", "t0"], []]], results=[1], shape=["N", 4]} : f32[N, 4]  // @14:15
+  output a = %8
+  output b = %7
+  output c = %10
+  output e = %13
+  output f = %15
 }
 """)
     }

@@ -11,7 +11,8 @@ import Foundation
 public final class Executor {
     /// The plan being run.
     public let plan: ExecutionPlan
-    /// Seed of the random ops and dropout; each run draws from (seed, run index, step).
+    /// Seed of the random ops and dropout; each run draws from (seed, run index, the random
+    /// step's ordinal among the random steps).
     public var seed: UInt64 = 0
     /// Completed runs (the position in the random stream; set it to resume a run exactly).
     public var runCount: UInt64 = 0
@@ -87,12 +88,14 @@ public final class Executor {
 
     private func bindSteps() throws {
         var dnnlCalls: [(Int, DNNLCall)] = []
+        var randomSteps = 0
         for (i, step) in plan.steps.enumerated() {
             if let call = try bindOneDNN(step) {
                 dnnlCalls.append((i, call))
                 calls.append({ 0 })
             } else {
-                calls.append(try bind(step, index: i))
+                calls.append(try bind(step, index: i, randomOrdinal: randomSteps))
+                if step.kernel == .random { randomSteps += 1 }
             }
         }
         guard let ctx = dnnl else { return }

@@ -41,7 +41,10 @@ extension Executor {
     }
 
     /// Every other step: a closure returning the C kernel's status (0 on success).
-    func bind(_ s: PlanStep, index: Int) throws -> () -> Int32 {
+    /// `randomOrdinal` counts the random steps before this one: a random step's stream is
+    /// keyed by it (not by the step's index), so passes that add or remove other steps
+    /// (fusion) leave the random draws unchanged.
+    func bind(_ s: PlanStep, index: Int, randomOrdinal: Int) throws -> () -> Int32 {
         let a = s.ints, f = s.floats
         let x = s.inputs.map { UnsafeRawPointer(pointer($0)) }
         let y = s.outputs.map(pointer)
@@ -105,7 +108,7 @@ extension Executor {
             let (t, op, n, out) = (i32(0), i32(1), i64(2), y[0])
             return { dlc_penalty(t, op, n, x[0], out) }
         case .random:
-            let key = randomKey, salt = UInt64(index) &* 0xA076_1D64_78BD_642F
+            let key = randomKey, salt = UInt64(randomOrdinal) &* 0xA076_1D64_78BD_642F
             let (t, kind, n, p0, p1, src, out) = (i32(0), i32(1), i64(2), f[0], f[1], x.first, y[0])
             return { dlc_random(t, kind, key.pointee ^ salt, n, p0, p1, src, out) }
         case .geluBackward:
