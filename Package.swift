@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "DLCFrontendTests", dependencies: [core, "DLCFrontend", "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
         .testTarget(name: "DLCCPUTests", dependencies: [core, "DLCCPU", "DLCOps", "DLCReference", "DLCDriver", "DLCTraining",
                                                        "_DLCTestSupport"],
-                    swiftSettings: swift5),
+                    exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "DLCDataTests", dependencies: [core, "DLCData", "_DLCTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "DLCRenderTests", dependencies: [core, "DLCRender", "DLCDriver", "_DLCTestSupport"],
