@@ -5,6 +5,7 @@
 // norms work on [outer, n, inner] views, so any axis needs no transpose.
 #include "CKernels.h"
 #include <math.h>
+#include <stdlib.h>
 
 #define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
@@ -44,9 +45,46 @@
         return 0;                                                                                \
     }
 
+// A sum or mean over leading axes of a contiguous block (the bias and layer-norm gradients:
+// [N, T, E] summed over N and T): rather than one strided walk per output element, each
+// reduced position adds its whole row of kept elements into double accumulators, a loop
+// that vectorizes and reads memory in order.
+#define REDUCE_ROWS(T)                                                                           \
+    {                                                                                            \
+        const T *x = xv; T *y = yv;                                                              \
+        int64_t k = keptShape[0], redCount = 1;                                                  \
+        for (int d = 0; d < redRank; d++) redCount *= redShape[d];                               \
+        double *acc = calloc((size_t)k, sizeof(double));                                         \
+        if (!acc) return -1;                                                                     \
+        int64_t ri[DLC_MAX_RANK] = {0}, rOff = 0;                                                \
+        for (int64_t r = 0; r < redCount; r++) {                                                 \
+            const T *p = x + rOff;                                                               \
+            for (int64_t i = 0; i < k; i++) acc[i] += (double)p[i];                              \
+            for (int d = redRank - 1; d >= 0; d--) {                                             \
+                ri[d]++; rOff += redStrides[d];                                                  \
+                if (ri[d] < redShape[d]) break;                                                  \
+                rOff -= redStrides[d] * redShape[d]; ri[d] = 0;                                  \
+            }                                                                                    \
+        }                                                                                        \
+        double scale = op == 1 ? 1.0 / (double)(redCount > 0 ? redCount : 1) : 1.0;              \
+        for (int64_t i = 0; i < k; i++) y[i] = (T)(acc[i] * scale);                              \
+        free(acc);                                                                               \
+        return 0;                                                                                \
+    }
+
+CLONES static int reduce_rows_f32(int op, const int64_t *keptShape, int redRank, const int64_t *redShape,
+                                  const int64_t *redStrides, const void *xv, void *yv) REDUCE_ROWS(float)
+CLONES static int reduce_rows_f64(int op, const int64_t *keptShape, int redRank, const int64_t *redShape,
+                                  const int64_t *redStrides, const void *xv, void *yv) REDUCE_ROWS(double)
+
 int dlc_reduce(int dtype, int op, int keptRank, const int64_t *keptShape, const int64_t *keptStrides,
                int redRank, const int64_t *redShape, const int64_t *redStrides, const void *xv, void *yv) {
     if (keptRank > DLC_MAX_RANK || redRank > DLC_MAX_RANK) return -1;
+    // Rows: one contiguous kept axis, every reduced stride past it.
+    int rows = (op == 0 || op == 1) && keptRank == 1 && keptStrides[0] == 1 && redRank > 0 && keptShape[0] >= 8;
+    for (int d = 0; rows && d < redRank; d++) rows = redStrides[d] >= keptShape[0] || redShape[d] == 1;
+    if (rows && dtype == DLC_F32) return reduce_rows_f32(op, keptShape, redRank, redShape, redStrides, xv, yv);
+    if (rows && dtype == DLC_F64) return reduce_rows_f64(op, keptShape, redRank, redShape, redStrides, xv, yv);
     switch (dtype) {
     case DLC_F32: REDUCE(float, double, -INFINITY, INFINITY)
     case DLC_F64: REDUCE(double, double, -INFINITY, INFINITY)

@@ -42,6 +42,12 @@ final class OpParityTests: XCTestCase {
             check("input x: f32[N, 4, 5]", "output y = \(op)(x, axes: [0, 2], keepdims: true)")
             check("input x: f32[N, 4, 5]", "output y = \(op)(x, axes: 1)")
         }
+        // Leading axes of a contiguous block of 8 or more (bias gradients): whole rows at a time.
+        for op in ["sum", "mean"] {
+            check("input x: f32[N, 3, 12]", "output y = \(op)(x, axes: [0, 1])")
+            check("input x: f32[N, 3, 12]", "output y = \(op)(x, axes: [0], keepdims: true)")
+            check("input x: f64[N, 2, 9]", "output y = \(op)(x, axes: [0, 1], keepdims: true)")
+        }
         check("input x: f32[N, 4, 5]", "output y = argmax(x, axis: 1)")
         check("input x: f32[N, 4, 5]", "output y = argmin(x)")
         check("input x: f32[N, 4, 5]", "output y = softmax(x, axis: 1)")
