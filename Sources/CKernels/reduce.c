@@ -46,13 +46,14 @@
     }
 
 // A sum or mean over leading axes of a contiguous block (the bias and layer-norm gradients:
-// [N, T, E] summed over N and T): rather than one strided walk per output element, each
+// [N, T, E] summed over N and T; per-batch weight gradients [N, out, in] summed over N): rather than one strided walk per output element, each
 // reduced position adds its whole row of kept elements into double accumulators, a loop
 // that vectorizes and reads memory in order.
 #define REDUCE_ROWS(T)                                                                           \
     {                                                                                            \
         const T *x = xv; T *y = yv;                                                              \
-        int64_t k = keptShape[0], redCount = 1;                                                  \
+        int64_t k = 1, redCount = 1;                                                             \
+        for (int d = 0; d < keptRank; d++) k *= keptShape[d];                                    \
         for (int d = 0; d < redRank; d++) redCount *= redShape[d];                               \
         double *acc = calloc((size_t)k, sizeof(double));                                         \
         if (!acc) return -1;                                                                     \
@@ -72,19 +73,25 @@
         return 0;                                                                                \
     }
 
-CLONES static int reduce_rows_f32(int op, const int64_t *keptShape, int redRank, const int64_t *redShape,
+CLONES static int reduce_rows_f32(int op, int keptRank, const int64_t *keptShape, int redRank, const int64_t *redShape,
                                   const int64_t *redStrides, const void *xv, void *yv) REDUCE_ROWS(float)
-CLONES static int reduce_rows_f64(int op, const int64_t *keptShape, int redRank, const int64_t *redShape,
+CLONES static int reduce_rows_f64(int op, int keptRank, const int64_t *keptShape, int redRank, const int64_t *redShape,
                                   const int64_t *redStrides, const void *xv, void *yv) REDUCE_ROWS(double)
 
 int dlc_reduce(int dtype, int op, int keptRank, const int64_t *keptShape, const int64_t *keptStrides,
                int redRank, const int64_t *redShape, const int64_t *redStrides, const void *xv, void *yv) {
     if (keptRank > DLC_MAX_RANK || redRank > DLC_MAX_RANK) return -1;
-    // Rows: one contiguous kept axis, every reduced stride past it.
-    int rows = (op == 0 || op == 1) && keptRank == 1 && keptStrides[0] == 1 && redRank > 0 && keptShape[0] >= 8;
-    for (int d = 0; rows && d < redRank; d++) rows = redStrides[d] >= keptShape[0] || redShape[d] == 1;
-    if (rows && dtype == DLC_F32) return reduce_rows_f32(op, keptShape, redRank, redShape, redStrides, xv, yv);
-    if (rows && dtype == DLC_F64) return reduce_rows_f64(op, keptShape, redRank, redShape, redStrides, xv, yv);
+    // Rows: the kept axes are one contiguous row-major block, every reduced stride past it.
+    int64_t block = 1;
+    int rows = (op == 0 || op == 1) && keptRank > 0 && redRank > 0;
+    for (int d = keptRank - 1; rows && d >= 0; d--) {
+        rows = keptStrides[d] == block || keptShape[d] == 1;
+        block *= keptShape[d];
+    }
+    rows = rows && block >= 8;
+    for (int d = 0; rows && d < redRank; d++) rows = redStrides[d] >= block || redShape[d] == 1;
+    if (rows && dtype == DLC_F32) return reduce_rows_f32(op, keptRank, keptShape, redRank, redShape, redStrides, xv, yv);
+    if (rows && dtype == DLC_F64) return reduce_rows_f64(op, keptRank, keptShape, redRank, redShape, redStrides, xv, yv);
     switch (dtype) {
     case DLC_F32: REDUCE(float, double, -INFINITY, INFINITY)
     case DLC_F64: REDUCE(double, double, -INFINITY, INFINITY)
