@@ -48,6 +48,10 @@ public struct FuseElementwisePass: Pass {
     public let name = "fuse-elementwise"
     /// The most operands of a fused node.
     public var maxInputs = 16
+    /// The most nodes of the graph a group may span (last member − first). Ops fuse with
+    /// their neighbours; a bound keeps each merge's cycle check local, so long unrolled
+    /// graphs (an LSTM over hundreds of steps) fuse in linear time instead of quadratic.
+    public var maxSpan = 512
 
     public init() {}
 
@@ -84,6 +88,7 @@ public struct FuseElementwisePass: Pass {
         // Not strict: bool values may still cross the boundary (a group waiting for its bool producer or consumer).
         func valid(_ members: Set<Int>, strict: Bool = true) -> Bool {
             guard let first = members.first, let d = dtypeOf[first] else { return false }
+            guard members.count == 1 || members.max()! - members.min()! <= maxSpan else { return false }
             var externals = Set<ValueID>()
             var resultShape: [Dim]?
             for i in members {
