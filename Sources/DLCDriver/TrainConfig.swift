@@ -10,6 +10,9 @@ public struct TrainConfig {
     public var training: TrainingOptions
     public var batch = 32
     public var epochs = 1
+    /// `steps: N`: train for N optimizer steps (the last epoch may be partial) instead of
+    /// `epochs`; `--epochs` on the command line takes precedence.
+    public var steps: Int?
     public var seed = 0
     public var metrics: [String] = ["accuracy"]
     public var section: TrainSection?
@@ -57,6 +60,7 @@ public struct TrainConfig {
         training.clipNorm = Self.number(s["clip_norm"])
         if case .value(.int(let v))? = s["batch"] { batch = v }
         if case .value(.int(let v))? = s["epochs"] { epochs = v }
+        if case .value(.int(let v))? = s["steps"] { steps = v }
         if case .value(.int(let v))? = s["seed"] { seed = v }
         if case .call(let name, let args)? = s["data"] { readData(name, args) }
         if let v = Self.number(s["validation"]) { validation = v }

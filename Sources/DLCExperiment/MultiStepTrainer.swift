@@ -64,7 +64,7 @@ final class MultiStepTrainer {
         if let set = overrides.settings.first {
             throw DLCError("--set \(set.name)=…: train section '\(section.name)' has steps, and --set changes one model's settings and static arguments")
         }
-        for key in ["validation", "early_stopping", "loss", "sweep"] where section.settings[key] != nil {
+        for key in ["validation", "early_stopping", "loss", "sweep", "steps"] where section.settings[key] != nil {
             throw DLCError("train section '\(section.name)' has steps; '\(key)' applies to training one model and is not supported with steps")
         }
         func names(_ v: TrainValue?) -> [String]? {

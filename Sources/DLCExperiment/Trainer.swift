@@ -99,6 +99,13 @@ public final class Trainer {
         let evaluator = try StepRunner(graph: evalGraph, registry: registry, training: false, seed: 0)
         let lrDType = trainGraph.inputNodes.first { $0.attributes["name"] == .string(TrainingGraph.learningRateInput) }
             .map { trainGraph[$0.outputs[0]].type.dtype } ?? .f32
+        // `steps: N` sets the epochs that hold N steps and stops at the N-th.
+        var stepLimit: Int?
+        if let steps = config.steps, overrides.epochs == nil {
+            let perEpoch = max(1, (prepared.train.count + config.batch - 1) / config.batch)
+            config.epochs = (steps + perEpoch - 1) / perEpoch
+            stepLimit = steps
+        }
         let schedule = LearningRateSchedule(config: config)
         let samples = try SampleGridSettings(settings).map {
             try SampleGrid($0, defaultModel: evalGraph.name, source: source, registry: registry)
@@ -185,7 +192,8 @@ public final class Trainer {
         }
 
         func runEpochs() throws -> TrainResult {
-            log("training \(evalGraph.name) on \(prepared.train.count) examples (validation \(prepared.validation.count), test \(prepared.test.count)); \(config.training.optimizer.kind.rawValue), batch \(config.batch), \(config.epochs) epochs")
+            let length = stepLimit.map { "\($0) steps (\(config.epochs) epochs)" } ?? "\(config.epochs) epochs"
+            log("training \(evalGraph.name) on \(prepared.train.count) examples (validation \(prepared.validation.count), test \(prepared.test.count)); \(config.training.optimizer.kind.rawValue), batch \(config.batch), \(length)")
             let clock = ContinuousClock()
             let runStart = clock.now
             let secondsBefore = position.seconds
@@ -218,7 +226,7 @@ public final class Trainer {
                     recorder?.recordStep(step: position.step, epoch: epoch, loss: loss, lr: lr)
                     let elapsed = (clock.now - runStart).seconds
                     let done = Double(position.step - stepsBefore)
-                    let total = Double(batches.count * max(1, config.epochs) - stepsBefore)
+                    let total = Double((stepLimit ?? batches.count * max(1, config.epochs)) - stepsBefore)
                     progress(TrainProgress(epoch: epoch, epochs: config.epochs, step: k + 1, steps: batches.count,
                                            loss: position.lossSum / Double(max(1, position.seen)),
                                            samplesPerSecond: done * Double(config.batch) / max(elapsed, 1e-9),
@@ -232,6 +240,7 @@ public final class Trainer {
                         position.seconds = secondsBefore + (clock.now - runStart).seconds
                         try checkpoint()
                     }
+                    if let stepLimit, position.step >= stepLimit { break }
                 }
                 try evaluator.setState(trainer.stateForGraph(evalGraph))
                 var record = EpochRecord(epoch: epoch, loss: position.lossSum / Double(max(1, position.seen)),

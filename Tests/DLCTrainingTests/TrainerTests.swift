@@ -22,6 +22,37 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(lines.last!.hasPrefix("test loss "), lines.joined(separator: "\n"))
     }
 
+    /// `steps: 20` trains exactly 20 steps: one full epoch of 15 batches and 5 of the next;
+    /// `--epochs` on the command line takes precedence.
+    func testStepsBoundTheRun() throws {
+        let text = """
+            model M {
+              input image: f32[N, 1, 8, 8]
+              input label: i32[N]
+              logits = flatten(image) |> dense(10)
+              loss ce = cross_entropy(logits, label)
+              output probs = softmax(logits)
+            }
+            train M {
+              optimizer: sgd(lr: 0.1)
+              batch: 100
+              steps: 20
+            }
+            """
+        var steps = 0
+        var lines: [String] = []
+        let r = try trainer.train(source(text), progress: { _ in steps += 1 }) { lines.append($0) }
+        XCTAssertEqual(steps, 20)
+        XCTAssertEqual(r.epochs.count, 2)
+        XCTAssertTrue(lines[0].hasSuffix("batch 100, 20 steps (2 epochs)"), lines[0])
+        var overrides = TrainOverrides()
+        overrides.epochs = 1
+        steps = 0
+        let one = try trainer.train(source(text), overrides: overrides, progress: { _ in steps += 1 })
+        XCTAssertEqual(steps, 15)
+        XCTAssertEqual(one.epochs.count, 1)
+    }
+
     func testTrainingIsDeterministicForASeed() throws {
         let text = """
             model M {
