@@ -16,8 +16,6 @@
 // `#pragma omp parallel`; calling it directly shares oneDNN's thread pool and cap
 // (omp_set_num_threads, set by the CPU back end) whichever compiler builds this file.
 void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
-int omp_get_thread_num(void);
-int omp_get_num_threads(void);
 
 #define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
@@ -85,24 +83,25 @@ typedef struct {
     const dlc_attention_shape *s;
     const float *q, *k, *v, *probs_in, *d_out, *d_probs;
     float *out, *probs, *dq, *dk, *dv;
+    int64_t next;  // the next (batch, head) pair to take
     int status;
 } job;
 
 static void fail(job *j, int code) { __atomic_store_n(&j->status, code, __ATOMIC_RELAXED); }
 
-// This thread's share [first, last) of the batch·heads pairs.
-static void share(const dlc_attention_shape *s, int64_t *first, int64_t *last) {
-    int64_t total = s->batch * s->heads, t = omp_get_thread_num(), nt = omp_get_num_threads();
-    *first = total * t / nt;
-    *last = total * (t + 1) / nt;
+// The next (batch, head) pair for this thread, or -1 when all are taken. Pairs are handed
+// out one at a time rather than split evenly in advance: on a shared machine one thread
+// may be descheduled, and the others then take its share instead of waiting for it.
+static int64_t take(job *j) {
+    int64_t bh = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+    return bh < j->s->batch * j->s->heads && !__atomic_load_n(&j->status, __ATOMIC_RELAXED) ? bh : -1;
 }
 
 static void forward_part(void *arg) {
     job *jb = arg;
     const dlc_attention_shape *s = jb->s;
-    int64_t first, last, e = s->heads * s->d, ev = s->heads * s->dv;
-    share(s, &first, &last);
-    for (int64_t bh = first; bh < last; bh++) {
+    int64_t e = s->heads * s->d, ev = s->heads * s->dv;
+    for (int64_t bh = take(jb); bh >= 0; bh = take(jb)) {
         int64_t b = bh / s->heads, h = bh % s->heads;
         const float *q = jb->q + b * s->tq * e + h * s->d, *k = jb->k + b * s->tk * e + h * s->d;
         const float *v = jb->v + b * s->tk * ev + h * s->dv;
@@ -120,12 +119,10 @@ static void forward_part(void *arg) {
 static void backward_part(void *arg) {
     job *jb = arg;
     const dlc_attention_shape *s = jb->s;
-    int64_t first, last, e = s->heads * s->d, ev = s->heads * s->dv;
-    share(s, &first, &last);
-    if (first == last) return;
+    int64_t e = s->heads * s->d, ev = s->heads * s->dv;
     float *ds = malloc((size_t)(s->tq * s->tk) * sizeof(float));
     if (!ds) { fail(jb, -1); return; }
-    for (int64_t bh = first; bh < last; bh++) {
+    for (int64_t bh = take(jb); bh >= 0; bh = take(jb)) {
         int64_t b = bh / s->heads, h = bh % s->heads;
         int64_t qo = b * s->tq * e + h * s->d, ko = b * s->tk * e + h * s->d;
         int64_t vo = b * s->tk * ev + h * s->dv, oo = b * s->tq * ev + h * s->dv;
