@@ -82,11 +82,12 @@ extension DiagramSupport {
 
 extension DiagramSupport {
     /// Runs the execution pipeline (fusion) on `graph` in place, as the CPU back end sees it
-    /// before lowering, for the `fused` diagram. Returns the number of fused kernels.
+    /// before lowering, for the `fused` diagram. Returns the number of fused kernels (fused
+    /// elementwise groups and matmuls with their epilogues).
     @discardableResult
     public static func fuse(_ graph: Graph, registry: Registry, disabled: Set<String> = []) throws -> Int {
         try ExecutionPasses.run(graph, registry: registry, disabled: disabled)
-        return graph.nodes.filter { $0.op == "fused_elementwise" }.count
+        return graph.nodes.filter { $0.op == "fused_elementwise" || $0.op == "fused_matmul" }.count
     }
 
     /// The execution plan of `graph` (inference, every symbolic dimension bound to `batch`)

@@ -451,17 +451,38 @@ struct DiagramBuilder {
                 let filters = node.op == "convolution" ? w[0] : w[1]
                 parts.append("\(filters) filters \(w.dropFirst(2).map(\.description).joined(separator: "×"))")
             }
-        } else if node.op == "matmul", node.layer == "dense", let last = node.outputs.first.map({ graph[$0].type.shape.last }) ?? nil {
+        } else if node.op == "matmul" || node.op == "fused_matmul", node.layer == "dense",
+                  let last = node.outputs.first.map({ graph[$0].type.shape.last }) ?? nil {
             parts.append(last == .known(1) ? "1 unit" : "\(last) units")
         }
+        if node.op == "fused_matmul" { parts.append(epiloguePhrase(node)) }
         let spec = registry.ops[node.op]
         for (key, value) in node.attributes.sorted(by: { $0.key < $1.key }) {
             if ["name", "init", "trainable"].contains(key) { continue }
+            if node.op == "fused_matmul" && key == "epilogue" { continue }
             if node.layer == "dense" && key.hasPrefix("transpose") { continue }  // how dense stores its weight
             if let def = spec?.signature.arg(named: key)?.defaultValue, def == value { continue }
             parts.append("\(key)=\(short(value))")
         }
         return parts.joined(separator: ", ")
+    }
+
+    /// A fused matmul's epilogue in words: `then + bias, relu` (`+ x` for a residual operand).
+    func epiloguePhrase(_ node: DLCCore.Node) -> String {
+        guard let steps = node.attributes["epilogue"]?.listValue else { return "" }
+        let words = steps.compactMap { step -> String? in
+            guard let parts = step.listValue, let kind = parts.first?.stringValue else { return nil }
+            switch kind {
+            case "add":
+                guard let s = parts.dropFirst().first?.stringValue, let k = Int(s.dropFirst()), k < node.inputs.count else { return "+ …" }
+                let p = graph.producer(of: node.inputs[k])
+                let name = p.op == "param" ? relative(p.attributes["name"]?.stringValue ?? "bias", to: node.scope) : "residual"
+                return "+ " + name
+            case "scale": return "× " + (parts.dropFirst().first.map(short) ?? "c")
+            default: return kind
+            }
+        }
+        return words.isEmpty ? "" : "then " + words.joined(separator: ", ")
     }
 
     func short(_ v: StaticValue) -> String {

@@ -115,7 +115,7 @@ struct Render: ParsableCommand {
                 title.note = "training step (gradients dashed red)"
             case .fused:
                 let kernels = try DiagramSupport.fuse(graph, registry: registry)
-                title.note = "optimized for execution: \(kernels) fused elementwise kernel\(kernels == 1 ? "" : "s")"
+                title.note = "optimized for execution: \(kernels) fused kernel\(kernels == 1 ? "" : "s")"
             case .plan:
                 let sketch = try DiagramSupport.planSketch(graph, registry: registry, batch: batch)
                 title.note = DiagramSupport.planNote(sketch)

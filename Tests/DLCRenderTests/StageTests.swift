@@ -27,7 +27,7 @@ func stageDOT(_ relativePath: String, stage: RenderStage, batch: Int = 1) throws
         diagram = Renderer(registry: registry, options: options).diagram(g, title: t, annotations: a)
     case .fused:
         let kernels = try DiagramSupport.fuse(g, registry: registry)
-        t.note = "optimized for execution: \(kernels) fused elementwise kernels"
+        t.note = "optimized for execution: \(kernels) fused kernels"
         diagram = Renderer(registry: registry, options: options).diagram(g, title: t)
     case .plan:
         let sketch = try DiagramSupport.planSketch(g, registry: registry, batch: batch)
@@ -56,7 +56,7 @@ final class FusedStageTests: XCTestCase {
     /// Each fused kernel is a cluster holding one node per instruction of its program, and
     /// edges from outside reach the instructions that read them.
     func testFusedKernelsAreClustersOfTheirOps() throws {
-        let (dot, d) = try stageDOT("models/mlp.dlg", stage: .fused)
+        let (dot, d) = try stageDOT(residualModel, stage: .fused)  // residual add + relu
         let fusedClusters = d.clusters.filter { $0.scope.hasPrefix("fused_") }
         XCTAssertFalse(fusedClusters.isEmpty)
         for c in fusedClusters {

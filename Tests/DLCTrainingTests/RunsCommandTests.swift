@@ -33,7 +33,7 @@ final class RunsCommandTests: XCTestCase {
         let text = compare.stdout
         XCTAssertTrue(text.contains("settings that differ"), text)
         XCTAssertNotNil(text.range(of: #"\nepochs +2 +1\n"#, options: .regularExpression), text)
-        XCTAssertNotNil(text.range(of: #"\nlr +0.1 +0.05\n"#, options: .regularExpression), text)
+        XCTAssertNotNil(text.range(of: #"\nlr +0.03 +0.05\n"#, options: .regularExpression), text)
         XCTAssertFalse(text.contains("\nbatch "), text)
         XCTAssertTrue(text.contains("test_accuracy"), text)
 
