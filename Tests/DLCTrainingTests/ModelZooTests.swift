@@ -154,6 +154,7 @@ final class ModelZooBarTests: XCTestCase {
     func testDigitsAlexNet() throws { try accuracy("alexnet.dlg", model: "DigitsAlexNet", atLeast: 0.95) }
     func testDigitsResNet() throws { try accuracy("digits_resnet.dlg", atLeast: 0.97) }
     func testLeNet5() throws { try accuracy("lenet5.dlg", atLeast: 0.97) }
+    func testDigitsTransformer() throws { try accuracy("transformer.dlg", atLeast: 0.95) }
     func testBenchmarkMLP() throws { try accuracy("mlp.dlg", atLeast: 0.97) }
 
     /// The autoencoder's test reconstruction error is at most a third of the error of
