@@ -21,6 +21,8 @@ public final class Executor {
     private let totalBytes: Int
     private var regionBase: [BufferRegion: Int] = [:]
     private var calls: [() -> Int32] = []
+    /// The error of the last plugin kernel that failed, for the step's error message.
+    let pluginFailure = PluginKernelFailure()
     /// Kernel arguments copied to stable memory, freed with the executor.
     private var argBlocks: [UnsafeMutablePointer<Int64>] = []
     /// The per-run random key the random steps read.
@@ -177,6 +179,7 @@ public final class Executor {
         case (.crossEntropy, _): why = "a class label is out of range 0..<\(s.ints[3])"
         case (.gather, _), (.scatterAdd, _): why = "an index is out of range for an axis of size \(s.ints[2])"
         case (.poolingBackward, _): why = "a pooling window lies entirely in the padding"
+        case (.custom, -3): why = "the plugin's kernel failed: \(pluginFailure.message ?? "no reason given")"
         case (_, -2): why = "oneDNN failed to execute the primitive"
         default: why = "the kernel does not support this case"
         }
@@ -214,4 +217,9 @@ public final class Executor {
         }
         return plan.state[i]
     }
+}
+
+/// Where a plugin kernel's error is kept between its step and the error message.
+final class PluginKernelFailure: @unchecked Sendable {
+    var message: String?
 }

@@ -134,8 +134,18 @@ extension Executor {
                                   inputTypes: s.inputs.map { plan.buffers[$0].dtype }, outputs: y,
                                   outputShapes: s.outputs.map { plan.buffers[$0].shape },
                                   outputTypes: s.outputs.map { plan.buffers[$0].dtype }, attributes: k.attributes)
-            let kernel = k.kernel
-            return { (try? kernel(call)) == nil ? -3 : 0 }
+            let kernel = k.kernel, failure = pluginFailure
+            return {
+                do {
+                    try kernel(call)
+                    return 0
+                } catch let e as DLCError {
+                    failure.message = e.message
+                } catch {
+                    failure.message = "\(error)"
+                }
+                return -3
+            }
         case .fusedMatmul:
             return bindFusedMatMul(s)
         case .convolution, .deconvolution, .pooling, .convolutionBackwardWeight, .batchNormInference, .batchNormTraining,
