@@ -7,13 +7,13 @@ import XCTest
 import _DLCTestSupport
 
 final class FuseElementwiseTests: XCTestCase {
-    func graph(_ source: String) throws -> Graph { try FusionGolden.graph(source) }
+    func graph(_ source: String) throws -> Graph { try PassGolden.graph(source) }
 
-    func fused(_ source: String) throws -> Graph { try FusionGolden.fused(source) }
+    func fused(_ source: String) throws -> Graph { try PassGolden.run(PassGolden.execution(), on: source) }
 
     /// The golden graph, and the same outputs from the reference interpreter before and after.
     func check(_ source: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        try FusionGolden.check(source, expected, file: file, line: line)
+        try PassGolden.check(PassGolden.execution(), source, expected, file: file, line: line)
     }
 
     /// A chain with inlined constants becomes one node.

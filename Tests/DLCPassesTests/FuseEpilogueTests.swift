@@ -1,6 +1,6 @@
 // Golden tests of `fuse-epilogue`: source → the graph after the execution passes, and the
 // reference interpreter gives the same results on the fused and the unfused graph
-// (`FusionGolden`). The CPU plans of fused and unfused graphs are compared on every model in
+// (`PassGolden`). The CPU plans of fused and unfused graphs are compared on every model in
 // DLCCPUTests/FusionParityTests.
 import DLCCore
 import DLCPasses
@@ -9,7 +9,7 @@ import _DLCTestSupport
 
 final class FuseEpilogueTests: XCTestCase {
     func check(_ source: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        try FusionGolden.check(source, expected, file: file, line: line)
+        try PassGolden.check(PassGolden.execution(), source, expected, file: file, line: line)
     }
 
     /// dense(…) |> relu: the product, its bias and the activation are one node.
@@ -137,12 +137,12 @@ graph Stays {
 
     /// `--disable-pass fuse-epilogue` leaves every matmul alone.
     func testDisabled() throws {
-        let g = try FusionGolden.fused("""
+        let g = try PassGolden.run(PassGolden.execution(disabled: ["fuse-epilogue"]), on: """
 model Dense {
   input x: f32[N, 3]
   output y = dense(x, 4) |> relu
 }
-""", disabled: ["fuse-epilogue"])
+""")
         XCTAssertEqual(g.nodes.filter { $0.op == "fused_matmul" }.count, 0)
         XCTAssertEqual(g.nodes.filter { $0.op == "matmul" }.count, 1)
     }

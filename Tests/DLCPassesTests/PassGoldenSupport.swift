@@ -1,5 +1,6 @@
-// Golden checks for graph passes: a source's graph after some passes printed against the
-// expected text, and the reference interpreter's outputs the same before and after.
+// Golden checks for graph passes (simplify, cse, the fusion passes): a source's graph after
+// some passes printed against the expected text, and the reference interpreter's outputs the
+// same before and after.
 import DLCCore
 import DLCPasses
 import DLCReference
@@ -22,6 +23,11 @@ enum PassGolden {
             .run(on: g, context: PassContext(registry: TestCompiler.registry, diagnostics: diags))
         XCTAssertFalse(diags.hasErrors, diags.sorted.map(\.message).joined(separator: "; "))
         return g
+    }
+
+    /// The execution pipeline (`Pipelines.execution`) without the `disabled` passes.
+    static func execution(disabled: Set<String> = []) -> [String] {
+        Pipelines.execution.filter { !disabled.contains($0) }
     }
 
     /// The printed graph after `passes` equals `expected`, and every output is unchanged.
