@@ -22,14 +22,14 @@ extension Executor {
         case .convolutionBackwardWeight:
             return try context().convolutionBackwardWeight(s.ints, x: pointer(s.inputs[0]), dy: pointer(s.inputs[1]),
                                                            dw: pointer(s.outputs[0]))
-        case .batchNormInference:
-            return try context().batchNormInference(s.ints, eps: s.floats[0], x: pointer(s.inputs[0]), weight: pointer(s.inputs[1]),
-                                                    bias: pointer(s.inputs[2]), mean: pointer(s.inputs[3]),
-                                                    variance: pointer(s.inputs[4]), y: pointer(s.outputs[0]))
-        case .batchNormTraining:
-            return try context().batchNormTraining(s.ints, eps: s.floats[0], x: pointer(s.inputs[0]), weight: pointer(s.inputs[1]),
-                                                   bias: pointer(s.inputs[2]), y: pointer(s.outputs[0]),
-                                                   mean: pointer(s.outputs[1]), variance: pointer(s.outputs[2]))
+        case .batchNormInference, .batchNormTraining:
+            // Inference reads the running statistics (operands 3, 4); training writes the batch's (results 1, 2).
+            let training = s.kernel == .batchNormTraining
+            return try context().batchNormForward(s.ints, eps: s.floats[0], training: training, x: pointer(s.inputs[0]),
+                                                  weight: pointer(s.inputs[1]), bias: pointer(s.inputs[2]),
+                                                  mean: pointer(training ? s.outputs[1] : s.inputs[3]),
+                                                  variance: pointer(training ? s.outputs[2] : s.inputs[4]),
+                                                  y: pointer(s.outputs[0]))
         case .batchNormBackward:
             return try context().batchNormBackward(s.ints, eps: s.floats[0], x: pointer(s.inputs[0]), weight: pointer(s.inputs[1]),
                                                    mean: pointer(s.inputs[2]), variance: pointer(s.inputs[3]),
