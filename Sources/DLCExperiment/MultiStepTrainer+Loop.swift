@@ -50,20 +50,7 @@ extension MultiStepTrainer {
             try recorder.saveCheckpoint(Checkpoint(state: try allState(), position: position))
         }
 
-        do {
-            let result = try runEpochs()
-            try recorder?.setStatus("finished")
-            return result
-        } catch let e as TrainInterrupted {
-            try? recorder?.setStatus("interrupted")
-            throw e
-        } catch let e as DLCError {
-            try? recorder?.setStatus("failed: " + e.message)
-            throw e
-        } catch {
-            try? recorder?.setStatus("failed: \(error)")
-            throw error
-        }
+        return try RunRecorder.recordingStatus(of: recorder, runEpochs)
 
         func runEpochs() throws -> TrainResult {
             let described = phases.map { "[\($0.schedule.joined(separator: ", "))]" + (phases.count > 1 ? " for \($0.epochs)" : "") }

@@ -111,6 +111,25 @@ public final class RunRecorder {
         try AtomicFile.write(Array((status + "\n").utf8), to: path + "/status")
     }
 
+    /// Runs a training loop and records how it ended: `finished`, `interrupted`, or
+    /// `failed: …` with the error (which is thrown on).
+    static func recordingStatus<T>(of recorder: RunRecorder?, _ body: () throws -> T) throws -> T {
+        do {
+            let result = try body()
+            try recorder?.setStatus("finished")
+            return result
+        } catch let e as TrainInterrupted {
+            try? recorder?.setStatus("interrupted")
+            throw e
+        } catch let e as DLCError {
+            try? recorder?.setStatus("failed: " + e.message)
+            throw e
+        } catch {
+            try? recorder?.setStatus("failed: \(error)")
+            throw error
+        }
+    }
+
     private func append(_ text: String, to name: String) {
         guard let f = fopen("\(path)/\(name)", "a") else { return }
         fputs(text, f)

@@ -176,20 +176,7 @@ public final class Trainer {
             try recorder.saveCheckpoint(Checkpoint(state: state, position: position))
         }
 
-        do {
-            let result = try runEpochs()
-            try recorder?.setStatus("finished")
-            return result
-        } catch let e as TrainInterrupted {
-            try? recorder?.setStatus("interrupted")
-            throw e
-        } catch let e as DLCError {
-            try? recorder?.setStatus("failed: " + e.message)
-            throw e
-        } catch {
-            try? recorder?.setStatus("failed: \(error)")
-            throw error
-        }
+        return try RunRecorder.recordingStatus(of: recorder, runEpochs)
 
         func runEpochs() throws -> TrainResult {
             let length = stepLimit.map { "\($0) steps (\(config.epochs) epochs)" } ?? "\(config.epochs) epochs"
