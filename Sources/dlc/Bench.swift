@@ -50,14 +50,8 @@ struct Bench: ParsableCommand {
     func run() throws {
         let registry = standardRegistry()
         let source = try loadSource(file)
-        do {
+        try exitingOnErrors {
             if compile { try benchCompile(source, registry: registry) } else { try benchSteps(source, registry: registry) }
-        } catch let e as CompileFailure {
-            FileHandle.standardError.write(e.text)
-            throw ExitCode(1)
-        } catch let e as DLCError {
-            FileHandle.standardError.write("error: \(e.message)\n")
-            throw ExitCode(1)
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DLCCore
 import DLCDriver
+import DLCExperiment
 import DLCPluginLoader
 #if canImport(Glibc)
 import Glibc
@@ -114,6 +115,20 @@ func loadSource(_ path: String) throws -> SourceFile {
 /// Runs a check whose `UsageError` is a usage error of the command line (exit status 2).
 func asUsage(_ check: () throws -> Void) throws {
     do { try check() } catch let e as UsageError { throw ValidationError(e.message) }
+}
+
+/// Runs a command's work; a file with errors (its diagnostics) or any other `DLCError`
+/// (`error: …`) goes to standard error and ends the command with exit status 1.
+func exitingOnErrors(_ work: () throws -> Void) throws {
+    do {
+        try work()
+    } catch let e as CompileFailure {
+        FileHandle.standardError.write(e.text)
+        throw ExitCode(1)
+    } catch let e as DLCError {
+        FileHandle.standardError.write("error: \(e.message)\n")
+        throw ExitCode(1)
+    }
 }
 
 /// The version printed by `dlc --version`.

@@ -32,15 +32,9 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let registry = standardRegistry()
-        do {
+        try exitingOnErrors {
             let result = try ModelEvaluator(registry: registry).evaluate(target, source: file, model: model, data: data)
             print(json ? result.jsonLine() : result.table(), terminator: json ? "\n" : "")
-        } catch let e as CompileFailure {
-            FileHandle.standardError.write(e.text)
-            throw ExitCode(1)
-        } catch let e as DLCError {
-            FileHandle.standardError.write("error: \(e.message)\n")
-            throw ExitCode(1)
         }
     }
 }

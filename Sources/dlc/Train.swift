@@ -95,55 +95,51 @@ struct Train: ParsableCommand {
         }
         signal(SIGINT) { _ in interruptRequested = 1 }
         defer { signal(SIGINT, SIG_DFL) }
-        do {
-            let bar = ProgressBar(enabled: isatty(1) != 0)
-            let options = RunOptions(runsDirectory: noRecord ? nil : runsDir, version: dlcVersion, runDirectory: runDir,
-                                     shouldStop: { interruptRequested != 0 })
-            let log: (String) -> Void = { bar.clear(); FileHandle.standardOutput.write($0 + "\n") }
-            let result: TrainResult
-            if let resume {
-                result = try Trainer(registry: registry).resume(resume, options: options, progress: { bar.show($0) }, log: log)
-            } else {
-                result = try Trainer(registry: registry).train(
-                    source!, model: model, overrides: TrainOverrides(epochs: epochs, batch: batch, seed: seed, lr: lr,
-                                                                 settings: try settings.map(TrainOverrides.parseSetting)),
-                    options: options, progress: { bar.show($0) }, log: log)
-            }
-            if json {
-                func number(_ v: Double?) -> String { v.map { "\($0)" } ?? "null" }
-                print("{\"model\":\"\(result.model)\",\"test_accuracy\":\(number(result.testAccuracy)),"
-                      + "\"test_loss\":\(number(result.testLoss)),\"epochs\":\(result.epochs.count),"
-                      + "\"final_train_loss\":\(number(result.epochs.last?.loss)),\"seconds\":\(result.seconds),"
-                      + "\"run\":\(result.runDirectory.map { "\"\($0)\"" } ?? "null")}")
-            }
-            if let output {
-                if let steps = result.config.section?.steps, !steps.isEmpty {
-                    // Several models: their parameters as `Model.param`.
-                    try Safetensors.write(result.parameters, to: output)
-                    FileHandle.standardOutput.write("wrote \(output)\n")
-                    return
-                }
-                let graph = Compiler(registry: registry).compile(result.source ?? source!, options: CompileOptions(model: result.model)).graphs[0]
-                if output.hasSuffix(".safetensors") {
-                    // The model's parameters and state only (not the optimizer's), by parameter name.
-                    let names = Set(graph.paramNodes.compactMap { $0.attributes["name"]?.stringValue })
-                    try Safetensors.write(result.parameters.filter { names.contains($0.key) }, to: output)
+        try exitingOnErrors {
+            do {
+                let bar = ProgressBar(enabled: isatty(1) != 0)
+                let options = RunOptions(runsDirectory: noRecord ? nil : runsDir, version: dlcVersion, runDirectory: runDir,
+                                         shouldStop: { interruptRequested != 0 })
+                let log: (String) -> Void = { bar.clear(); FileHandle.standardOutput.write($0 + "\n") }
+                let result: TrainResult
+                if let resume {
+                    result = try Trainer(registry: registry).resume(resume, options: options, progress: { bar.show($0) }, log: log)
                 } else {
-                    try PlanExport.prepareForInference(graph, registry: registry)
-                    try PlanExport.write(graph, weights: result.parameters, batch: 1, to: output, registry: registry)
+                    result = try Trainer(registry: registry).train(
+                        source!, model: model, overrides: TrainOverrides(epochs: epochs, batch: batch, seed: seed, lr: lr,
+                                                                     settings: try settings.map(TrainOverrides.parseSetting)),
+                        options: options, progress: { bar.show($0) }, log: log)
                 }
-                FileHandle.standardOutput.write("wrote \(output)\n")
+                if json {
+                    func number(_ v: Double?) -> String { v.map { "\($0)" } ?? "null" }
+                    print("{\"model\":\"\(result.model)\",\"test_accuracy\":\(number(result.testAccuracy)),"
+                          + "\"test_loss\":\(number(result.testLoss)),\"epochs\":\(result.epochs.count),"
+                          + "\"final_train_loss\":\(number(result.epochs.last?.loss)),\"seconds\":\(result.seconds),"
+                          + "\"run\":\(result.runDirectory.map { "\"\($0)\"" } ?? "null")}")
+                }
+                if let output {
+                    if let steps = result.config.section?.steps, !steps.isEmpty {
+                        // Several models: their parameters as `Model.param`.
+                        try Safetensors.write(result.parameters, to: output)
+                        FileHandle.standardOutput.write("wrote \(output)\n")
+                        return
+                    }
+                    let graph = Compiler(registry: registry).compile(result.source ?? source!, options: CompileOptions(model: result.model)).graphs[0]
+                    if output.hasSuffix(".safetensors") {
+                        // The model's parameters and state only (not the optimizer's), by parameter name.
+                        let names = Set(graph.paramNodes.compactMap { $0.attributes["name"]?.stringValue })
+                        try Safetensors.write(result.parameters.filter { names.contains($0.key) }, to: output)
+                    } else {
+                        try PlanExport.prepareForInference(graph, registry: registry)
+                        try PlanExport.write(graph, weights: result.parameters, batch: 1, to: output, registry: registry)
+                    }
+                    FileHandle.standardOutput.write("wrote \(output)\n")
+                }
+            } catch let e as TrainInterrupted {
+                FileHandle.standardOutput.write("interrupted at epoch \(e.epoch), step \(e.step)"
+                    + (e.runDirectory.map { "; checkpoint saved; continue with: dlc train --resume \($0)" } ?? "") + "\n")
+                throw ExitCode(130)
             }
-        } catch let e as TrainInterrupted {
-            FileHandle.standardOutput.write("interrupted at epoch \(e.epoch), step \(e.step)"
-                + (e.runDirectory.map { "; checkpoint saved; continue with: dlc train --resume \($0)" } ?? "") + "\n")
-            throw ExitCode(130)
-        } catch let e as CompileFailure {
-            FileHandle.standardError.write(e.text)
-            throw ExitCode(1)
-        } catch let e as DLCError {
-            FileHandle.standardError.write("error: \(e.message)\n")
-            throw ExitCode(1)
         }
     }
 }
