@@ -13,17 +13,22 @@ func batchStatistics(_ xv: [Double], shape: [Int]) -> (mean: [Double], variance:
     return (mean, variance.map { $0 / m })
 }
 
+/// (x − mean) / √(variance + eps) · weight + bias, per channel (axis 1) of x [N, C(, H, W)].
+func batchNormalize(_ xv: [Double], shape: [Int], mean: [Double], variance: [Double], weight: [Double], bias: [Double],
+                    eps: Double) -> [Double] {
+    let c = shape[1], spatial = shape.dropFirst(2).reduce(1, *)
+    return xv.indices.map { i -> Double in
+        let ch = (i / spatial) % c
+        return (xv[i] - mean[ch]) / (variance[ch] + eps).squareRoot() * weight[ch] + bias[ch]
+    }
+}
+
 func registerBatchNormTrainingKernels(_ k: ReferenceKernels) {
     k.register("batch_norm_training") { ctx in
-        let x = ctx.inputs[0], xv = x.doubles
-        let weight = ctx.inputs[1].doubles, bias = ctx.inputs[2].doubles
-        let eps = try ctx.arguments.double("eps")
-        let c = x.shape[1], spatial = x.shape.dropFirst(2).reduce(1, *)
+        let x = ctx.inputs[0], xv = x.doubles, c = x.shape[1]
         let (mean, variance) = batchStatistics(xv, shape: x.shape)
-        let y = xv.indices.map { i -> Double in
-            let ch = (i / spatial) % c
-            return (xv[i] - mean[ch]) / (variance[ch] + eps).squareRoot() * weight[ch] + bias[ch]
-        }
+        let y = batchNormalize(xv, shape: x.shape, mean: mean, variance: variance, weight: ctx.inputs[1].doubles,
+                               bias: ctx.inputs[2].doubles, eps: try ctx.arguments.double("eps"))
         return [HostTensor.from(y, shape: x.shape, dtype: ctx.outputTypes[0]),
                 HostTensor.from(mean, shape: [c], dtype: ctx.outputTypes[1]),
                 HostTensor.from(variance, shape: [c], dtype: ctx.outputTypes[2])]

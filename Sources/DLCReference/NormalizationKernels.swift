@@ -17,21 +17,9 @@ func forEachLine(_ shape: [Int], axis: Int, _ body: ([Int]) throws -> Void) reth
 func registerNormalizationKernels(_ k: ReferenceKernels) {
     k.register("batch_norm") { ctx in
         let x = ctx.inputs[0], xv = x.doubles
-        let weight = ctx.inputs[1].doubles, bias = ctx.inputs[2].doubles
-        let eps = try ctx.arguments.double("eps")
-        let c = x.shape[1], spatial = x.shape.dropFirst(2).reduce(1, *)
-        func channel(_ i: Int) -> Int { (i / spatial) % c }
-        var mean: [Double], variance: [Double]
-        if ctx.training {
-            (mean, variance) = batchStatistics(xv, shape: x.shape)
-        } else {
-            mean = ctx.inputs[3].doubles
-            variance = ctx.inputs[4].doubles
-        }
-        let out = xv.indices.map { i -> Double in
-            let ch = channel(i)
-            return (xv[i] - mean[ch]) / (variance[ch] + eps).squareRoot() * weight[ch] + bias[ch]
-        }
+        let (mean, variance) = ctx.training ? batchStatistics(xv, shape: x.shape) : (ctx.inputs[3].doubles, ctx.inputs[4].doubles)
+        let out = batchNormalize(xv, shape: x.shape, mean: mean, variance: variance, weight: ctx.inputs[1].doubles,
+                                 bias: ctx.inputs[2].doubles, eps: try ctx.arguments.double("eps"))
         return [HostTensor.from(out, shape: x.shape, dtype: ctx.outputTypes[0])]
     }
     k.register("layer_norm") { ctx in
