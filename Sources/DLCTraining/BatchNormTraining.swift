@@ -9,6 +9,8 @@ struct BatchNormSite {
     var runningMean: ValueID
     var runningVariance: ValueID
     var momentum: Double
+    /// The batch norm's place in the source, for the running statistics' updates.
+    var location: SourceRange
 }
 
 extension TrainingGraph {
@@ -38,14 +40,14 @@ extension TrainingGraph {
             nodes[i].attributes = ["eps": node.attributes["eps"] ?? .float(1e-5)]
             sites.append(BatchNormSite(x: node.inputs[0], batchMean: stats[0], batchVariance: stats[1],
                                        runningMean: node.inputs[3], runningVariance: node.inputs[4],
-                                       momentum: node.attributes["momentum"]?.doubleValue ?? 0.1))
+                                       momentum: node.attributes["momentum"]?.doubleValue ?? 0.1, location: node.location))
         }
         if !sites.isEmpty { graph.replaceContents(values: values, nodes: nodes) }
         return sites
     }
 
     /// running ← (1 − momentum)·running + momentum·batch statistic, from the statistics
-    /// `batch_norm_training` returned.
+    /// `batch_norm_training` returned (or, for other element types, computed as ops).
     static func runningStatistics(_ b: GraphBuilder, _ sites: [BatchNormSite]) throws -> [NamedValue] {
         var updates: [NamedValue] = []
         for site in sites {
@@ -56,7 +58,7 @@ extension TrainingGraph {
                 guard let name = graph.producer(of: runningID).attributes["name"]?.stringValue else { continue }
                 let running = b.tensor(runningID)
                 let new = try b.op1("add", [try b.op1("mul", [running, keep]), try b.op1("mul", [b.tensor(statistic), m])])
-                updates.append(NamedValue(name: name, value: new.id, location: graph.producer(of: site.x).location))
+                updates.append(NamedValue(name: name, value: new.id, location: site.location))
             }
         }
         return updates

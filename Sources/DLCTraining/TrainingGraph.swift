@@ -111,23 +111,16 @@ public enum TrainingGraph {
     /// training mode. The variance is the batch's biased variance (PyTorch uses the unbiased
     /// one here; the batch size is symbolic at compile time — a documented difference).
     static func runningStatistics(_ b: GraphBuilder, _ nodes: [Node]) throws -> [NamedValue] {
-        var updates: [NamedValue] = []
-        for node in nodes {
-            let graph = b.graph
+        let sites = try nodes.map { node -> BatchNormSite in
             let x = b.tensor(node.inputs[0])
             let axes: [StaticValue] = [.int(0)] + (x.rank > 2 ? (2..<x.rank).map { .int($0) } : [])
-            let momentum = node.attributes["momentum"]?.doubleValue ?? 0.1
-            let m = b.constant(momentum, dtype: x.dtype), keep = b.constant(1 - momentum, dtype: x.dtype)
             let mean = try b.op1("mean", [x], ["axes": .list(axes), "keepdims": .bool(true)])
             let variance = try b.op1("mean", [try b.op1("square", [try b.op1("sub", [x, mean])])], ["axes": .list(axes)])
             let batchMean = try b.op1("mean", [x], ["axes": .list(axes)])
-            for (index, statistic) in [(3, batchMean), (4, variance)] {
-                let running = b.tensor(node.inputs[index])
-                guard let name = graph.producer(of: running.id).attributes["name"]?.stringValue else { continue }
-                let new = try b.op1("add", [try b.op1("mul", [running, keep]), try b.op1("mul", [statistic, m])])
-                updates.append(NamedValue(name: name, value: new.id, location: node.location))
-            }
+            return BatchNormSite(x: x.id, batchMean: batchMean.id, batchVariance: variance.id, runningMean: node.inputs[3],
+                                 runningVariance: node.inputs[4], momentum: node.attributes["momentum"]?.doubleValue ?? 0.1,
+                                 location: node.location)
         }
-        return updates
+        return try runningStatistics(b, sites)
     }
 }
