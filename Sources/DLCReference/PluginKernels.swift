@@ -18,7 +18,7 @@ extension ReferenceKernels {
             try kernel(KernelCall(inputs: ins.map { UnsafeRawPointer($0) }, inputShapes: ctx.inputs.map(\.shape),
                                   inputTypes: ctx.inputs.map(\.dtype), outputs: outs, outputShapes: ctx.outputShapes,
                                   outputTypes: ctx.outputTypes, attributes: attributes))
-            return zip(outs, zip(ctx.outputShapes, ctx.outputTypes)).map { p, st in read(st.1, shape: st.0, from: UnsafeRawPointer(p)) }
+            return zip(outs, zip(ctx.outputShapes, ctx.outputTypes)).map { p, st in HostTensor.read(st.1, shape: st.0, from: UnsafeRawPointer(p)) }
         }
     }
 }
@@ -26,26 +26,6 @@ extension ReferenceKernels {
 /// A fresh buffer holding a tensor's elements (bool as one byte 0/1).
 private func bytes(_ t: HostTensor) -> UnsafeMutableRawPointer {
     let p = UnsafeMutableRawPointer.allocate(byteCount: max(1, t.count * t.dtype.byteSize), alignment: 64)
-    switch t.storage {
-    case .f32(let a): a.withUnsafeBytes { if let b = $0.baseAddress { p.copyMemory(from: b, byteCount: $0.count) } }
-    case .f64(let a): a.withUnsafeBytes { if let b = $0.baseAddress { p.copyMemory(from: b, byteCount: $0.count) } }
-    case .i32(let a): a.withUnsafeBytes { if let b = $0.baseAddress { p.copyMemory(from: b, byteCount: $0.count) } }
-    case .i64(let a): a.withUnsafeBytes { if let b = $0.baseAddress { p.copyMemory(from: b, byteCount: $0.count) } }
-    case .bool(let a):
-        let q = p.assumingMemoryBound(to: UInt8.self)
-        for (i, v) in a.enumerated() { q[i] = v ? 1 : 0 }
-    }
+    t.write(to: p)
     return p
-}
-
-private func read(_ dtype: DType, shape: [Int], from p: UnsafeRawPointer) -> HostTensor {
-    let n = shape.reduce(1, *)
-    func array<T>(_: T.Type) -> [T] { Array(UnsafeBufferPointer(start: p.assumingMemoryBound(to: T.self), count: n)) }
-    switch dtype {
-    case .f32: return HostTensor(shape: shape, storage: .f32(array(Float.self)))
-    case .f64: return HostTensor(shape: shape, storage: .f64(array(Double.self)))
-    case .i32: return HostTensor(shape: shape, storage: .i32(array(Int32.self)))
-    case .i64: return HostTensor(shape: shape, storage: .i64(array(Int64.self)))
-    case .bool: return HostTensor(shape: shape, storage: .bool(array(UInt8.self).map { $0 != 0 }))
-    }
 }

@@ -1,14 +1,14 @@
-// Copying HostTensors to and from raw buffers (bool as one byte 0/1).
-import DLCCore
+// Copying HostTensors to and from raw buffers (bool as one byte 0/1): how the CPU back end,
+// plan files and plugin kernels exchange tensors.
 
 extension HostTensor {
     /// Writes the elements to `p` (which holds at least `count` elements of `dtype`).
-    func write(to p: UnsafeMutableRawPointer) {
+    public func write(to p: UnsafeMutableRawPointer) {
         switch storage {
-        case .f32(let a): a.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        case .f64(let a): a.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        case .i32(let a): a.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        case .i64(let a): a.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        case .f32(let a): a.withUnsafeBytes { if let b = $0.baseAddress { p.copyMemory(from: b, byteCount: $0.count) } }
+        case .f64(let a): a.withUnsafeBytes { if let b = $0.baseAddress { p.copyMemory(from: b, byteCount: $0.count) } }
+        case .i32(let a): a.withUnsafeBytes { if let b = $0.baseAddress { p.copyMemory(from: b, byteCount: $0.count) } }
+        case .i64(let a): a.withUnsafeBytes { if let b = $0.baseAddress { p.copyMemory(from: b, byteCount: $0.count) } }
         case .bool(let a):
             let q = p.assumingMemoryBound(to: UInt8.self)
             for (i, v) in a.enumerated() { q[i] = v ? 1 : 0 }
@@ -16,7 +16,7 @@ extension HostTensor {
     }
 
     /// Reads `shape` elements of `dtype` from `p`.
-    static func read(_ dtype: DType, shape: [Int], from p: UnsafeRawPointer) -> HostTensor {
+    public static func read(_ dtype: DType, shape: [Int], from p: UnsafeRawPointer) -> HostTensor {
         let n = shape.reduce(1, *)
         func array<T>(_: T.Type) -> [T] {
             Array(UnsafeBufferPointer(start: p.assumingMemoryBound(to: T.self), count: n))
