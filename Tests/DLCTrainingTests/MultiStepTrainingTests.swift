@@ -286,5 +286,10 @@ final class MultiStepTrainingTests: XCTestCase {
             XCTAssertEqual((error as? DLCError)?.message,
                            "train section 'gan' has steps; 'validation' applies to training one model and is not supported with steps")
         }
+        let counted = Self.gan.replacingOccurrences(of: "epochs: 3", with: "epochs: 3\n  steps: 10")
+        XCTAssertThrowsError(try train(counted)) { error in
+            XCTAssertEqual((error as? DLCError)?.message,
+                           "train section 'gan' has steps; 'steps' applies to training one model and is not supported with steps")
+        }
     }
 }
