@@ -24,6 +24,20 @@ public struct StepBenchmark {
         public var threads: Int
         /// The process's peak resident memory after the run.
         public var peakRSSBytes: Int
+        /// Time per step of each kernel (with `profile`), in plan order.
+        public var profile: [StepTime] = []
+    }
+
+    /// One kernel's share of a step (`dlc bench --profile`).
+    public struct StepTime: Sendable {
+        /// The step's index in the plan, its kernel kind and op.
+        public var index: Int
+        public var kernel: String
+        public var op: String
+        /// The shape of its first result.
+        public var shape: [Int]
+        /// Mean milliseconds per run.
+        public var ms: Double
     }
 
     public let registry: Registry
@@ -34,8 +48,9 @@ public struct StepBenchmark {
     ///   - steps: steps per timed repetition; nil calibrates it to at least 50 ms.
     ///   - fuse: run the execution passes (fusion); false times the unfused plan.
     ///   - disabled: passes to skip (`--disable-pass`); an unknown name is a compile error.
+    ///   - profile: after the timed repetitions, time each kernel over as many steps again.
     public func run(_ source: SourceFile, model: String?, batch: Int, inference: Bool, reps: Int = 9,
-                    steps: Int? = nil, fuse: Bool = true, disabled: Set<String> = []) throws -> Result {
+                    steps: Int? = nil, fuse: Bool = true, disabled: Set<String> = [], profile: Bool = false) throws -> Result {
         var options = CompileOptions(model: model)
         options.disabledPasses = disabled
         let r = Compiler(registry: registry).compile(source, options: options)
@@ -73,9 +88,19 @@ public struct StepBenchmark {
             times.append(t.ms / Double(inner))
         }
         times.sort()
-        return Result(mode: inference ? "infer" : "train", batch: batch, median: times[times.count / 2], minimum: times[0],
-                      reps: reps, kernels: plan.steps.count, arenaBytes: plan.arenaBytes, steps: reps * inner,
-                      threads: CPUThreads.maxThreads, peakRSSBytes: ProcessMemory.peakResidentBytes)
+        var result = Result(mode: inference ? "infer" : "train", batch: batch, median: times[times.count / 2], minimum: times[0],
+                            reps: reps, kernels: plan.steps.count, arenaBytes: plan.arenaBytes, steps: reps * inner,
+                            threads: CPUThreads.maxThreads, peakRSSBytes: ProcessMemory.peakResidentBytes)
+        if profile {
+            executor.profiling = true
+            let runs = reps * inner
+            for _ in 0..<runs { try step() }
+            result.profile = plan.steps.enumerated().map { i, s in
+                StepTime(index: i, kernel: s.kernel.rawValue, op: s.op, shape: s.outputs.first.map { plan.buffers[$0].shape } ?? [],
+                         ms: Double(executor.stepNanoseconds[i]) / 1e6 / Double(runs))
+            }
+        }
+        return result
     }
 
     /// Random inputs of the right types for every input of the graph.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import DLCCore
 import DLCDriver
 import DLCExperiment
@@ -37,6 +38,9 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("disable-pass"), help: "Skip this pass wherever a pipeline runs it (repeatable), e.g. fuse-epilogue.")
     var disablePass: [String] = []
 
+    @Flag(help: "Also time each kernel and print where the step's time goes (slowest first).")
+    var profile = false
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -45,6 +49,7 @@ struct Bench: ParsableCommand {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         if compile && infer { throw ValidationError("--compile and --infer exclude each other") }
+        if compile && profile { throw ValidationError("--profile times the kernels of a step; it does not apply to --compile") }
     }
 
     func run() throws {
@@ -58,17 +63,35 @@ struct Bench: ParsableCommand {
     func benchSteps(_ source: SourceFile, registry: Registry) throws {
         let r = try StepBenchmark(registry: registry).run(source, model: model, batch: batch, inference: infer, reps: runs,
                                                           steps: steps, fuse: !noFuse,
-                                                          disabled: Set(disablePass))
+                                                          disabled: Set(disablePass), profile: profile)
         if json {
             print("{\"file\":\"\(file)\",\"mode\":\"\(r.mode)\",\"batch\":\(r.batch),\"ms_per_step_median\":\(r.median),"
                   + "\"ms_per_step_min\":\(r.minimum),\"samples_per_s\":\(Double(r.batch) * 1000 / r.median),"
                   + "\"reps\":\(r.reps),\"steps\":\(r.steps),\"threads\":\(r.threads),\"kernels\":\(r.kernels),"
-                  + "\"arena_bytes\":\(r.arenaBytes),\"peak_rss_bytes\":\(r.peakRSSBytes)}")
+                  + "\"arena_bytes\":\(r.arenaBytes),\"peak_rss_bytes\":\(r.peakRSSBytes)"
+                  + (profile ? ",\"profile\":[" + r.profile.map(profileJSON).joined(separator: ",") + "]" : "") + "}")
         } else {
             print("\(file): \(r.mode == "train" ? "training step" : "inference") at batch \(r.batch), \(r.kernels) kernels")
             print("  median  \(fmt(r.median)) ms/step (min \(fmt(r.minimum)), \(r.reps) reps)")
             print("  \(fmt(Double(r.batch) * 1000 / r.median)) samples/s")
+            if profile { print(profileTable(r.profile)) }
         }
+    }
+
+    /// The kernels by time per step, slowest first, with their share of the profiled step.
+    func profileTable(_ times: [StepBenchmark.StepTime]) -> String {
+        let total = max(times.reduce(0) { $0 + $1.ms }, 1e-12)
+        var lines = ["  kernels, slowest first (ms per step, share of \(fmt(total)) ms):"]
+        for t in times.sorted(by: { $0.ms > $1.ms }) {
+            let share = String(format: "%5.1f%%", 100 * t.ms / total)
+            let ms = String(format: "%9.4f", t.ms)
+            lines.append("  \(ms)  \(share)  step \(t.index): \(t.kernel) (\(t.op)) \(t.shape)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    func profileJSON(_ t: StepBenchmark.StepTime) -> String {
+        "{\"step\":\(t.index),\"kernel\":\"\(t.kernel)\",\"op\":\"\(t.op)\",\"shape\":\(t.shape),\"ms\":\(t.ms)}"
     }
 
     func benchCompile(_ source: SourceFile, registry: Registry) throws {

@@ -16,6 +16,10 @@ public final class Executor {
     public var seed: UInt64 = 0
     /// Completed runs (the position in the random stream; set it to resume a run exactly).
     public var runCount: UInt64 = 0
+    /// When set, every run adds each step's wall time to `stepNanoseconds` (`dlc bench --profile`).
+    public var profiling = false
+    /// Nanoseconds spent in each step (by step index) over the profiled runs.
+    public private(set) var stepNanoseconds: [UInt64] = []
 
     private let memory: UnsafeMutableRawPointer
     private let totalBytes: Int
@@ -135,9 +139,13 @@ public final class Executor {
         try validate(inputs)
         for port in plan.inputs { inputs[port.name]!.write(to: pointer(port.buffer)) }
         keyBox.pointee = seed &* 0x9E37_79B9_7F4A_7C15 &+ runCount &* 0xD1B5_4A32_D192_ED03
-        for (i, call) in calls.enumerated() {
-            let status = call()
-            if status != 0 { throw stepFailure(i, status) }
+        if profiling {
+            try runProfiled()
+        } else {
+            for (i, call) in calls.enumerated() {
+                let status = call()
+                if status != 0 { throw stepFailure(i, status) }
+            }
         }
         if let s = dnnl?.stream { dnnl_stream_wait(s) }
         var result: [String: HostTensor] = [:]
@@ -154,6 +162,17 @@ public final class Executor {
         }
         runCount += 1
         return result
+    }
+
+    /// Runs the steps, timing each (oneDNN's CPU stream runs a primitive before returning).
+    private func runProfiled() throws {
+        if stepNanoseconds.count != calls.count { stepNanoseconds = Array(repeating: 0, count: calls.count) }
+        for (i, call) in calls.enumerated() {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let status = call()
+            stepNanoseconds[i] += DispatchTime.now().uptimeNanoseconds - start
+            if status != 0 { throw stepFailure(i, status) }
+        }
     }
 
     private func validate(_ inputs: [String: HostTensor]) throws {
