@@ -38,6 +38,13 @@ public final class Executor {
     private var temporaries: UnsafeMutableRawPointer?
     /// Bytes of the shared area of the steps' temporaries (operands in oneDNN's blocked layouts).
     public private(set) var temporaryBytes = 0
+    /// Buffers that stay in oneDNN's layouts between steps (OneDNN+Layouts.swift), and where
+    /// each is while the steps are bound.
+    var layoutChain: Set<Int> = []
+    var keptLayouts: [Int: KeptLayout] = [:]
+    /// Conversions of state for oneDNN steps, run before a run when the state changed.
+    private var stateConversions: [DNNLExec] = []
+    private var stateChanged = true
 
     /// Allocates the plan's memory and binds its steps. State starts as zeros; set it with
     /// `setState(_:named:)`. Constants are written here.
@@ -95,8 +102,11 @@ public final class Executor {
     private func bindSteps() throws {
         var dnnlCalls: [(Int, DNNLCall)] = []
         var randomSteps = 0
+        if ProcessInfo.processInfo.environment["DLC_CPU_PLAIN_LAYOUTS"] != "1" { layoutChain = plan.layoutChainBuffers() }
         for (i, step) in plan.steps.enumerated() {
             if let call = try bindOneDNN(step) {
+                if let k = call.kept { keptLayouts[step.outputs[0]] = k }
+                stateConversions += call.stateReorders
                 dnnlCalls.append((i, call))
                 calls.append({ 0 })
             } else {
@@ -139,6 +149,13 @@ public final class Executor {
         try validate(inputs)
         for port in plan.inputs { inputs[port.name]!.write(to: pointer(port.buffer)) }
         keyBox.pointee = seed &* 0x9E37_79B9_7F4A_7C15 &+ runCount &* 0xD1B5_4A32_D192_ED03
+        if stateChanged, let stream = dnnl?.stream {
+            for e in stateConversions where dnnl_primitive_execute(e.primitive, stream, Int32(e.args.count), e.args).rawValue
+                != dnnl_success.rawValue {
+                throw DLCError("oneDNN failed to convert a parameter of '\(plan.name)' to its kernel's layout")
+            }
+        }
+        stateChanged = false
         if profiling {
             try runProfiled()
         } else {
@@ -222,6 +239,7 @@ public final class Executor {
             throw DLCError("state '\(name)' of '\(plan.name)' has type \(b.dtype)\(b.shape), found \(value.dtype)\(value.shape)")
         }
         value.write(to: pointer(slot.buffer))
+        stateChanged = true
     }
 
     /// Sets every state tensor given in `values` (see `setState(_:named:)`).

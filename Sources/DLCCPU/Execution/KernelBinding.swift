@@ -11,14 +11,26 @@ func dlc_fill_buffer(_ dtype: DType, _ count: Int, _ value: Double, _ p: UnsafeM
 
 extension Executor {
     /// oneDNN steps: returns their bound primitive, or nil for other kernels.
+    /// A oneDNN step's input: where a previous step left it (in a oneDNN layout), or its plan
+    /// buffer; state is converted once per state change when runs do not update it.
+    func dnnlInput(_ b: Int) -> DNNLOperand {
+        if let k = keptLayouts[b] { return DNNLOperand(k.pointer, layout: k.desc) }
+        return DNNLOperand(pointer(b), stateOnly: plan.updates.isEmpty && plan.buffers[b].region == .state)
+    }
+
+    /// A oneDNN step's result: kept in the primitive's layout when only oneDNN steps read it.
+    func dnnlResult(_ b: Int) -> DNNLOperand {
+        DNNLOperand(pointer(b), keep: layoutChain.contains(b))
+    }
+
     func bindOneDNN(_ s: PlanStep) throws -> DNNLCall? {
         switch s.kernel {
         case .convolution, .deconvolution:
-            return try context().convolution(s.ints, transposed: s.kernel == .deconvolution, x: pointer(s.inputs[0]),
-                                             w: pointer(s.inputs[1]), bias: s.inputs.count > 2 ? pointer(s.inputs[2]) : nil,
-                                             y: pointer(s.outputs[0]))
+            return try context().convolution(s.ints, transposed: s.kernel == .deconvolution, x: dnnlInput(s.inputs[0]),
+                                             w: dnnlInput(s.inputs[1]), bias: s.inputs.count > 2 ? pointer(s.inputs[2]) : nil,
+                                             y: dnnlResult(s.outputs[0]))
         case .pooling:
-            return try context().pooling(s.ints, x: pointer(s.inputs[0]), y: pointer(s.outputs[0]))
+            return try context().pooling(s.ints, x: dnnlInput(s.inputs[0]), y: dnnlResult(s.outputs[0]))
         case .convolutionBackwardWeight:
             return try context().convolutionBackwardWeight(s.ints, x: pointer(s.inputs[0]), dy: pointer(s.inputs[1]),
                                                            dw: pointer(s.outputs[0]))

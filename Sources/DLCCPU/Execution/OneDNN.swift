@@ -10,6 +10,8 @@
 // plain layout, the step reorders that operand into a temporary before the primitive (inputs)
 // or out of one after it (results). Temporaries live only inside their step, so all steps
 // share one temporary area, sized for the step that needs most, like the scratchpad.
+// Between convolutions and poolings no reorder is needed: their results stay in oneDNN's
+// layouts (OneDNN+Layouts.swift), and so do an inference plan's converted weights.
 // `DLC_CPU_PLAIN_LAYOUTS=1` keeps every primitive on plain layouts (for comparisons).
 import CDNNL
 import DLCCore
@@ -18,9 +20,10 @@ import DLCCore
 final class DNNLContext {
     var engine: dnnl_engine_t?
     var stream: dnnl_stream_t?
-    /// Primitives and memory objects to release.
+    /// Primitives, memory objects and shadows (OneDNN+Layouts.swift) to release.
     var primitives: [dnnl_primitive_t?] = []
     var memories: [dnnl_memory_t?] = []
+    var shadows: [UnsafeMutableRawPointer] = []
     /// Let oneDNN choose convolution layouts (reordering at the step's edges).
     let blockedLayouts: Bool
 
@@ -34,6 +37,7 @@ final class DNNLContext {
     deinit {
         for p in primitives { dnnl_primitive_destroy(p) }
         for m in memories { dnnl_memory_destroy(m) }
+        for p in shadows { p.deallocate() }
         dnnl_stream_destroy(stream)
         dnnl_engine_destroy(engine)
     }
@@ -97,6 +101,10 @@ struct DNNLCall {
     var temps: [(memory: dnnl_memory_t?, offset: Int)] = []
     /// Bytes of the temporary area this step needs.
     var tempBytes = 0
+    /// The result left in the primitive's layout for the next steps, if it is kept.
+    var kept: KeptLayout?
+    /// Conversions of state-only operands, run when the state changes.
+    var stateReorders: [DNNLExec] = []
 
     init(primitive: dnnl_primitive_t?, args: [dnnl_exec_arg_t] = [], pd: dnnl_primitive_desc_t?, scratchBytes: Int) {
         self.primitive = primitive
@@ -109,43 +117,14 @@ struct DNNLCall {
 extension DNNLContext {
     /// The layout tag of a convolution operand: oneDNN's choice, or the plain tag.
     func tag(_ plain: dnnl_format_tag_t) -> dnnl_format_tag_t { blockedLayouts ? dnnl_format_tag_any : plain }
-
-    /// Binds operand `arg` of `call` to the plain buffer at `pointer`: directly when the primitive
-    /// (`pd`, queried with `query`) uses the plain layout, else through a temporary in the
-    /// primitive's layout and a reorder before (inputs) or after (results) the primitive.
-    func attach(_ call: inout DNNLCall, _ arg: Int32, pd: dnnl_primitive_desc_t?, query: dnnl_query_t, plain: dnnl_memory_desc_t,
-                _ pointer: UnsafeMutableRawPointer, output: Bool) throws {
-        var plain = plain
-        var chosen = dnnl_primitive_desc_query_md(pd, query, 0)!.pointee
-        if dnnl_memory_desc_equal(&plain, &chosen) != 0 {
-            call.args.append(dnnl_exec_arg_t(arg: arg, memory: try memory(plain, pointer)))
-            return
-        }
-        let temp = try memory(chosen, nil), user = try memory(plain, pointer)
-        let offset = alignUp(call.tempBytes)
-        call.temps.append((temp, offset))
-        call.tempBytes = offset + Int(dnnl_memory_desc_get_size(&chosen))
-        var rpd: dnnl_primitive_desc_t?
-        if output {
-            try check(dnnl_reorder_primitive_desc_create(&rpd, &chosen, engine, &plain, engine, nil), "creating a reorder")
-        } else {
-            try check(dnnl_reorder_primitive_desc_create(&rpd, &plain, engine, &chosen, engine, nil), "creating a reorder")
-        }
-        defer { dnnl_primitive_desc_destroy(rpd) }
-        var r: dnnl_primitive_t?
-        try check(dnnl_primitive_create(&r, rpd), "creating a reorder")
-        primitives.append(r)
-        let exec = DNNLExec(primitive: r, args: [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: output ? temp : user),
-                                                 dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: output ? user : temp)])
-        if output { call.after.append(exec) } else { call.before.append(exec) }
-        call.args.append(dnnl_exec_arg_t(arg: arg, memory: temp))
-    }
 }
 
 extension DNNLContext {
     /// Convolution or deconvolution forward (inference) over fixed buffers.
-    func convolution(_ a: [Int], transposed: Bool, x: UnsafeMutableRawPointer, w: UnsafeMutableRawPointer,
-                     bias: UnsafeMutableRawPointer?, y: UnsafeMutableRawPointer) throws -> DNNLCall {
+    /// `x` may come in a layout a previous step left it in; the primitive is then created for it
+    /// (if oneDNN has a kernel for it; else `x` is reordered).
+    func convolution(_ a: [Int], transposed: Bool, x: DNNLOperand, w: DNNLOperand,
+                     bias: UnsafeMutableRawPointer?, y: DNNLOperand) throws -> DNNLCall {
         let (n, c, h, wd, oc, kh, kw, oh, ow) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
         let strides = [Int64(a[9]), Int64(a[10])], dil = [Int64(a[11] - 1), Int64(a[12] - 1)]
         let padL = [Int64(a[13]), Int64(a[15])], padR = [Int64(a[14]), Int64(a[16])]
@@ -157,8 +136,8 @@ extension DNNLContext {
         } else {
             wdesc = g == 1 ? try desc([oc, c, kh, kw], dnnl_oihw) : try desc([g, oc / g, c / g, kh, kw], dnnl_goihw)
         }
-        var srcAny = try desc([n, c, h, wd], tag(dnnl_nchw)), dstAny = try desc([n, oc, oh, ow], tag(dnnl_nchw))
-        var wAny = g == 1 ? try desc([oc, c, kh, kw], tag(transposed ? dnnl_iohw : dnnl_oihw))
+        let dstAny = try desc([n, oc, oh, ow], tag(dnnl_nchw))
+        let wAny = g == 1 ? try desc([oc, c, kh, kw], tag(transposed ? dnnl_iohw : dnnl_oihw))
             : try desc([g, oc / g, c / g, kh, kw], tag(transposed ? dnnl_giohw : dnnl_goihw))
         let bdesc = try desc([oc], dnnl_a)
         let bbox = UnsafeMutablePointer<dnnl_memory_desc_t>.allocate(capacity: 1)
@@ -166,20 +145,24 @@ extension DNNLContext {
         defer { bbox.deallocate() }
         let bptr: UnsafePointer<dnnl_memory_desc_t>? = bias == nil ? nil : UnsafePointer(bbox)
         let what = transposed ? "a transposed convolution" : "a convolution"
-        let made: (dnnl_primitive_t?, Int, dnnl_primitive_desc_t?)
-        if transposed {
-            var d = dnnl_deconvolution_desc_t()
-            try check(dnnl_dilated_deconvolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_deconvolution_direct, &srcAny,
-                                                                  &wAny, bptr, &dstAny, strides, dil, padL, padR),
-                      "describing \(what)")
-            made = try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what) }
-        } else {
+        func make(_ source: dnnl_memory_desc_t) throws -> (dnnl_primitive_t?, Int, dnnl_primitive_desc_t?) {
+            var (srcAny, wAny, dstAny) = (source, wAny, dstAny)
+            if transposed {
+                var d = dnnl_deconvolution_desc_t()
+                try check(dnnl_dilated_deconvolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_deconvolution_direct, &srcAny,
+                                                                      &wAny, bptr, &dstAny, strides, dil, padL, padR),
+                          "describing \(what)")
+                return try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what) }
+            }
             var d = dnnl_convolution_desc_t()
             try check(dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct, &srcAny,
                                                                 &wAny, bptr, &dstAny, strides, dil, padL, padR),
                       "describing \(what)")
-            made = try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what) }
+            return try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what) }
         }
+        // A source in a layout a previous step chose is read as it is where oneDNN can.
+        let anySource = try desc([n, c, h, wd], tag(dnnl_nchw))
+        let made = try x.layout.flatMap { try? make($0) } ?? make(anySource)
         var call = DNNLCall(primitive: made.0, pd: made.2, scratchBytes: made.1)
         try attach(&call, DNNL_ARG_SRC, pd: made.2, query: dnnl_query_src_md, plain: src, x, output: false)
         try attach(&call, DNNL_ARG_WEIGHTS, pd: made.2, query: dnnl_query_weights_md, plain: wdesc, w, output: false)
@@ -189,17 +172,22 @@ extension DNNLContext {
     }
 
     /// Max or average (padding counted) pooling forward (inference).
-    func pooling(_ a: [Int], x: UnsafeMutableRawPointer, y: UnsafeMutableRawPointer) throws -> DNNLCall {
-        var src = try desc([a[1], a[2], a[3], a[4]], dnnl_nchw), dst = try desc([a[1], a[2], a[7], a[8]], dnnl_nchw)
+    /// `x` may come in a layout a previous step left it in; a kept `y` takes the layout oneDNN
+    /// chooses for it (that of `x`).
+    func pooling(_ a: [Int], x: DNNLOperand, y: DNNLOperand) throws -> DNNLCall {
+        let plainSrc = try desc([a[1], a[2], a[3], a[4]], dnnl_nchw), plainDst = try desc([a[1], a[2], a[7], a[8]], dnnl_nchw)
+        var src = x.layout ?? plainSrc
+        var dst = y.keep ? try desc([a[1], a[2], a[7], a[8]], dnnl_format_tag_any) : plainDst
         let kernel = [Int64(a[5]), Int64(a[6])], strides = [Int64(a[9]), Int64(a[10])]
         let padL = [Int64(a[11]), Int64(a[12])], padR = [Int64(a[13]), Int64(a[14])], dil: [Int64] = [0, 0]
         var d = dnnl_pooling_v2_desc_t()
         try check(dnnl_pooling_v2_forward_desc_init(&d, dnnl_forward_inference, a[0] == 1 ? dnnl_pooling_max : dnnl_pooling_avg_include_padding,
                                                     &src, &dst, strides, kernel, dil, padL, padR), "describing a pooling")
         let made = try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: "a pooling") }
-        let args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: try memory(src, x)),
-                    dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: try memory(dst, y))]
-        return DNNLCall(primitive: made.0, args: args, pd: made.2, scratchBytes: made.1)
+        var call = DNNLCall(primitive: made.0, pd: made.2, scratchBytes: made.1)
+        try attach(&call, DNNL_ARG_SRC, pd: made.2, query: dnnl_query_src_md, plain: plainSrc, x, output: false)
+        try attach(&call, DNNL_ARG_DST, pd: made.2, query: dnnl_query_dst_md, plain: plainDst, y, output: true)
+        return call
     }
 
     /// The gradient of a convolution with respect to its weight (no bias gradient): oneDNN's
@@ -231,9 +219,10 @@ extension DNNLContext {
                   "describing \(what)")
         let made = try withUnsafePointer(to: &bd) { try primitive(UnsafeRawPointer($0), what: what, hint: hint) }
         var call = DNNLCall(primitive: made.0, pd: made.2, scratchBytes: made.1)
-        try attach(&call, DNNL_ARG_SRC, pd: made.2, query: dnnl_query_src_md, plain: src, x, output: false)
-        try attach(&call, DNNL_ARG_DIFF_DST, pd: made.2, query: dnnl_query_diff_dst_md, plain: dst, dy, output: false)
-        try attach(&call, DNNL_ARG_DIFF_WEIGHTS, pd: made.2, query: dnnl_query_diff_weights_md, plain: wdesc, dw, output: true)
+        try attach(&call, DNNL_ARG_SRC, pd: made.2, query: dnnl_query_src_md, plain: src, DNNLOperand(x), output: false)
+        try attach(&call, DNNL_ARG_DIFF_DST, pd: made.2, query: dnnl_query_diff_dst_md, plain: dst, DNNLOperand(dy), output: false)
+        try attach(&call, DNNL_ARG_DIFF_WEIGHTS, pd: made.2, query: dnnl_query_diff_weights_md, plain: wdesc, DNNLOperand(dw),
+                   output: true)
         return call
     }
 }

@@ -1,0 +1,124 @@
+// Operands of oneDNN steps that stay in oneDNN's layouts between steps, and weights
+// converted once per state change.
+//
+// A convolution's or pooling's result that only convolutions and poolings read (as their data
+// operand) is not written back to its plain plan buffer: the step writes it, in the layout its
+// primitive chose, to memory of its own (a "shadow", allocated once with the executor), and the
+// steps that read it are created for that layout, so a stack of convolutions and poolings
+// reorders only where it begins and ends (`ExecutionPlan.layoutChainBuffers`).
+// In an inference plan (no state updates) a weight the primitive wants in another layout is
+// reordered into a shadow of its own when the state changes, not on every run.
+import CDNNL
+import DLCCore
+
+/// Where the executor binds an operand of a oneDNN step.
+struct DNNLOperand {
+    /// The plan buffer's bytes (plain layout), or the shadow a previous step left the value in.
+    var pointer: UnsafeMutableRawPointer
+    /// For an input a previous step left in a oneDNN layout: that layout (nil: plain).
+    var layout: dnnl_memory_desc_t?
+    /// For a result: keep it in the primitive's layout, in a shadow, for the oneDNN steps that read it.
+    var keep = false
+    /// For an input that changes only with the state (an inference plan's weights): convert it once per state change.
+    var stateOnly = false
+
+    init(_ pointer: UnsafeMutableRawPointer, layout: dnnl_memory_desc_t? = nil, keep: Bool = false, stateOnly: Bool = false) {
+        self.pointer = pointer
+        self.layout = layout
+        self.keep = keep
+        self.stateOnly = stateOnly
+    }
+}
+
+/// A result kept in a oneDNN layout: the layout and the shadow holding it.
+struct KeptLayout {
+    var desc: dnnl_memory_desc_t
+    var pointer: UnsafeMutableRawPointer
+}
+
+extension DNNLContext {
+    /// Memory that lives as long as the context (kept results, converted weights).
+    func shadow(_ md: dnnl_memory_desc_t) -> UnsafeMutableRawPointer {
+        var md = md
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(Int(dnnl_memory_desc_get_size(&md)), 1), alignment: 64)
+        shadows.append(p)
+        return p
+    }
+
+    /// A reorder between two memory objects.
+    func reorder(from: (dnnl_memory_desc_t, dnnl_memory_t?), to: (dnnl_memory_desc_t, dnnl_memory_t?)) throws -> DNNLExec {
+        var (src, dst) = (from.0, to.0)
+        var rpd: dnnl_primitive_desc_t?
+        try check(dnnl_reorder_primitive_desc_create(&rpd, &src, engine, &dst, engine, nil), "creating a reorder")
+        defer { dnnl_primitive_desc_destroy(rpd) }
+        var r: dnnl_primitive_t?
+        try check(dnnl_primitive_create(&r, rpd), "creating a reorder")
+        primitives.append(r)
+        return DNNLExec(primitive: r, args: [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: from.1),
+                                             dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: to.1)])
+    }
+
+    /// Binds operand `arg` of `call` (primitive `pd`, its layout found with `query`) to `operand`,
+    /// whose plain layout is `plain`: directly when the layouts agree; a result to be kept goes
+    /// to a shadow in the primitive's layout (`call.kept`); a state-only input is converted into a
+    /// shadow once per state change (`call.stateReorders`); otherwise through a temporary in the
+    /// primitive's layout and a reorder before (inputs) or after (results) the primitive.
+    func attach(_ call: inout DNNLCall, _ arg: Int32, pd: dnnl_primitive_desc_t?, query: dnnl_query_t, plain: dnnl_memory_desc_t,
+                _ operand: DNNLOperand, output: Bool) throws {
+        var given = operand.layout ?? plain
+        var chosen = dnnl_primitive_desc_query_md(pd, query, 0)!.pointee
+        if output && operand.keep {
+            let p = shadow(chosen)
+            call.args.append(dnnl_exec_arg_t(arg: arg, memory: try memory(chosen, p)))
+            call.kept = KeptLayout(desc: chosen, pointer: p)
+            return
+        }
+        if dnnl_memory_desc_equal(&given, &chosen) != 0 {
+            call.args.append(dnnl_exec_arg_t(arg: arg, memory: try memory(given, operand.pointer)))
+            return
+        }
+        let user = try memory(given, operand.pointer)
+        if !output && operand.stateOnly {
+            let converted = try memory(chosen, shadow(chosen))
+            call.stateReorders.append(try reorder(from: (given, user), to: (chosen, converted)))
+            call.args.append(dnnl_exec_arg_t(arg: arg, memory: converted))
+            return
+        }
+        let temp = try memory(chosen, nil)
+        let offset = alignUp(call.tempBytes)
+        call.temps.append((temp, offset))
+        call.tempBytes = offset + Int(dnnl_memory_desc_get_size(&chosen))
+        if output {
+            call.after.append(try reorder(from: (chosen, temp), to: (given, user)))
+        } else {
+            call.before.append(try reorder(from: (given, user), to: (chosen, temp)))
+        }
+        call.args.append(dnnl_exec_arg_t(arg: arg, memory: temp))
+    }
+}
+
+extension ExecutionPlan {
+    /// Buffers that may stay in a oneDNN layout between steps: results of convolution,
+    /// transposed convolution and pooling steps that only such steps read, each as its data
+    /// operand (operand 0) — never an input, output, loss, state, update or a buffer with views.
+    public func layoutChainBuffers() -> Set<Int> {
+        let chainKernels: Set<KernelKind> = [.convolution, .deconvolution, .pooling]
+        var readers = [[(step: Int, operand: Int)]](repeating: [], count: buffers.count)
+        for (i, s) in steps.enumerated() {
+            for (k, b) in s.inputs.enumerated() { readers[b].append((i, k)) }
+        }
+        var pinned = Set<Int>((inputs + outputs + losses).map(\.buffer))
+        pinned.formUnion(updates.map(\.source))
+        for b in buffers { if let v = b.viewOf { pinned.insert(v) } }
+        var result = Set<Int>()
+        for s in steps where chainKernels.contains(s.kernel) {
+            for b in s.outputs where !pinned.contains(b) && buffers[b].region == .arena && buffers[b].viewOf == nil {
+                let r = readers[b]
+                if !r.isEmpty && r.allSatisfy({ chainKernels.contains(steps[$0.step].kernel) && $0.operand == 0 }) {
+                    result.insert(b)
+                }
+            }
+        }
+        return result
+    }
+}
