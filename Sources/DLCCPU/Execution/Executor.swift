@@ -103,8 +103,20 @@ public final class Executor {
         var dnnlCalls: [(Int, DNNLCall)] = []
         var randomSteps = 0
         if ProcessInfo.processInfo.environment["DLC_CPU_PLAIN_LAYOUTS"] != "1" { layoutChain = plan.layoutChainBuffers() }
+        // Small oneDNN steps are created and run on one thread (StepThreads.swift).
+        let threads = omp_get_max_threads()
+        let oneThread = Set(plan.steps.indices.filter { i in
+            threads > 1 && plan.steps[i].oneDNNWork().map { $0 < singleThreadWork } == true
+        })
+        defer {
+            for i in oneThread {
+                let call = calls[i]
+                calls[i] = { withOneThread(restoring: threads, call) }
+            }
+        }
         for (i, step) in plan.steps.enumerated() {
-            if let call = try bindOneDNN(step) {
+            let bound = oneThread.contains(i) ? try withOneThread(restoring: threads) { try bindOneDNN(step) } : try bindOneDNN(step)
+            if let call = bound {
                 if let k = call.kept { keptLayouts[step.outputs[0]] = k }
                 stateConversions += call.stateReorders
                 dnnlCalls.append((i, call))
