@@ -81,6 +81,15 @@ final class DNNLContext {
     }
 }
 
+extension DNNLContext {
+    /// Whether oneDNN chose an optimized kernel (not its reference implementation) for `pd`.
+    func isOptimized(_ pd: dnnl_primitive_desc_t?) -> Bool {
+        var info: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &info) == dnnl_success, let info else { return true }
+        return !String(cString: info).hasPrefix("ref")
+    }
+}
+
 /// One primitive execution: the primitive and its arguments.
 struct DNNLExec {
     var primitive: dnnl_primitive_t?
@@ -160,9 +169,10 @@ extension DNNLContext {
                       "describing \(what)")
             return try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what) }
         }
-        // A source in a layout a previous step chose is read as it is where oneDNN can.
         let anySource = try desc([n, c, h, wd], tag(dnnl_nchw))
-        let made = try x.layout.flatMap { try? make($0) } ?? make(anySource)
+        // A source in a layout a previous step chose is read as it is where oneDNN has an
+        // optimized kernel for it (not its reference one); else it is reordered.
+        let made = try x.layout.flatMap { try? make($0) }.flatMap { isOptimized($0.2) ? $0 : nil } ?? make(anySource)
         var call = DNNLCall(primitive: made.0, pd: made.2, scratchBytes: made.1)
         try attach(&call, DNNL_ARG_SRC, pd: made.2, query: dnnl_query_src_md, plain: src, x, output: false)
         try attach(&call, DNNL_ARG_WEIGHTS, pd: made.2, query: dnnl_query_weights_md, plain: wdesc, w, output: false)
@@ -176,8 +186,10 @@ extension DNNLContext {
     /// chooses for it (that of `x`).
     func pooling(_ a: [Int], x: DNNLOperand, y: DNNLOperand) throws -> DNNLCall {
         let plainSrc = try desc([a[1], a[2], a[3], a[4]], dnnl_nchw), plainDst = try desc([a[1], a[2], a[7], a[8]], dnnl_nchw)
+        // From a source in a oneDNN layout, the result in the same layout (oneDNN has only its
+        // reference kernel for a change of layout), reordered after unless it is kept.
         var src = x.layout ?? plainSrc
-        var dst = y.keep ? try desc([a[1], a[2], a[7], a[8]], dnnl_format_tag_any) : plainDst
+        var dst = y.keep || x.layout != nil ? try desc([a[1], a[2], a[7], a[8]], dnnl_format_tag_any) : plainDst
         let kernel = [Int64(a[5]), Int64(a[6])], strides = [Int64(a[9]), Int64(a[10])]
         let padL = [Int64(a[11]), Int64(a[12])], padR = [Int64(a[13]), Int64(a[14])], dil: [Int64] = [0, 0]
         var d = dnnl_pooling_v2_desc_t()
