@@ -9,6 +9,22 @@
 
 #define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
+// The sum of a contiguous run in eight independent partial sums (a loop the compiler
+// vectorizes; one accumulator would wait for each addition before the next).
+#define SUM_RUN(T, ACC)                                                                          \
+    CLONES static ACC sum_run_##T(const T *p, int64_t n) {                                       \
+        ACC part[8] = {0};                                                                       \
+        int64_t i = 0;                                                                           \
+        for (; i + 8 <= n; i += 8)                                                               \
+            for (int l = 0; l < 8; l++) part[l] += (ACC)p[i + l];                                \
+        for (; i < n; i++) part[0] += (ACC)p[i];                                                 \
+        return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7])); \
+    }
+SUM_RUN(float, double)
+SUM_RUN(double, double)
+SUM_RUN(int32_t, int64_t)
+SUM_RUN(int64_t, int64_t)
+
 #define REDUCE(T, ACC, INIT_MAX, INIT_MIN)                                                       \
     {                                                                                            \
         const T *x = xv; T *y = yv;                                                              \
@@ -24,7 +40,10 @@
             for (int64_t r = 0; r < redCount; r += inner) {                                      \
                 const T *p = x + kOff + rOff;                                                    \
                 switch (op) {                                                                    \
-                case 0: case 1: for (int64_t i = 0; i < inner; i++) acc += (ACC)p[i * is]; break; \
+                case 0: case 1:                                                                  \
+                    if (is == 1) acc += sum_run_##T(p, inner);                                   \
+                    else for (int64_t i = 0; i < inner; i++) acc += (ACC)p[i * is];              \
+                    break;                                                                       \
                 case 2: for (int64_t i = 0; i < inner; i++) { ACC v = (ACC)p[i * is]; if (v > acc || v != v) acc = v; } break; \
                 case 3: for (int64_t i = 0; i < inner; i++) { ACC v = (ACC)p[i * is]; if (v < acc || v != v) acc = v; } break; \
                 default: for (int64_t i = 0; i < inner; i++) acc *= (ACC)p[i * is]; break;       \
