@@ -75,51 +75,87 @@ public struct FuseElementwisePass: Pass {
             }
             return d
         }
+        // The element type of each value that is a scalar constant with a number or bool value
+        // (inlined into a group of its type), found once: groups are checked many times.
+        var scalarConstant = [DType?](repeating: nil, count: graph.values.count)
+        for n in nodes where n.op == "constant" {
+            let v = n.outputs[0]
+            if graph[v].type.rank == 0, n.attributes["value"].map({ $0.doubleValue != nil || $0.boolValue != nil }) == true {
+                scalarConstant[v.index] = graph[v].type.dtype
+            }
+        }
         func isInlinedConstant(_ v: ValueID, _ d: DType) -> Bool {
-            let p = graph.producer(of: v)
-            guard p.op == "constant", graph[v].type.rank == 0 else { return false }
-            let t = graph[v].type.dtype
-            return (t == d || t == .bool) && p.attributes["value"].map { $0.doubleValue != nil || $0.boolValue != nil } == true
+            guard let t = scalarConstant[v.index] else { return false }
+            return t == d || t == .bool
         }
         var dtypeOf: [Int: DType] = [:]
         for n in nodes { if let d = groupType(n) { dtypeOf[n.id.index] = d } }
 
-        // Checks a candidate group (sorted node indices).
+        // Flat per-value and per-node facts, so that checking a group (done for every merge)
+        // neither copies nodes and values nor hashes sets.
+        let valueCount = graph.values.count
+        var producerIndex = [Int](repeating: -1, count: valueCount)
+        var valueDType = [DType](repeating: .f32, count: valueCount)
+        var shapeID = [Int](repeating: 0, count: valueCount)
+        var shapeIDs: [[Dim]: Int] = [:]
+        for (k, v) in graph.values.enumerated() {
+            producerIndex[k] = v.producer.index
+            valueDType[k] = v.type.dtype
+            shapeID[k] = shapeIDs[v.type.shape, default: shapeIDs.count]
+            if shapeIDs[v.type.shape] == nil { shapeIDs[v.type.shape] = shapeID[k] }
+        }
+        var escaping = [Bool](repeating: false, count: valueCount)
+        for v in escapes { escaping[v.index] = true }
+        let nodeInputs = nodes.map { $0.inputs.map(\.index) }
+        let nodeOutputs = nodes.map { $0.outputs.map(\.index) }
+        // Membership and visits marked with a stamp per check instead of sets.
+        var memberStamp = [Int](repeating: 0, count: nodes.count)
+        var seenStamp = [Int](repeating: 0, count: nodes.count)
+        var stamp = 0
+        var externals: [Int] = []
+        var stack: [Int] = []
+
+        // Checks a candidate group (node indices).
         // Not strict: bool values may still cross the boundary (a group waiting for its bool producer or consumer).
         func valid(_ members: Set<Int>, strict: Bool = true) -> Bool {
             guard let first = members.first, let d = dtypeOf[first] else { return false }
-            guard members.count == 1 || members.max()! - members.min()! <= maxSpan else { return false }
-            var externals = Set<ValueID>()
-            var resultShape: [Dim]?
+            var low = first, top = first
+            for i in members { low = min(low, i); top = max(top, i) }
+            guard members.count == 1 || top - low <= maxSpan else { return false }
+            stamp += 1
+            for i in members { memberStamp[i] = stamp }
+            externals.removeAll(keepingCapacity: true)
+            var resultShape = -1
             for i in members {
-                let n = nodes[i]
                 guard dtypeOf[i] == d else { return false }
-                for v in n.inputs where !members.contains(graph[v].producer.index) {
-                    if isInlinedConstant(v, d) { continue }
-                    guard graph[v].type.dtype == d || (!strict && graph[v].type.dtype == .bool) else { return false }
-                    externals.insert(v)
+                for v in nodeInputs[i] where memberStamp[producerIndex[v]] != stamp {
+                    if isInlinedConstant(ValueID(v), d) { continue }
+                    guard valueDType[v] == d || (!strict && valueDType[v] == .bool) else { return false }
+                    if !externals.contains(v) {
+                        externals.append(v)
+                        if externals.count > maxInputs { return false }
+                    }
                 }
-                let v = n.outputs[0]
-                if escapes.contains(v) || users[v.index].contains(where: { !members.contains($0) }) {
-                    if graph[v].type.dtype != d {
+                let v = nodeOutputs[i][0]
+                if escaping[v] || users[v].contains(where: { memberStamp[$0] != stamp }) {
+                    if valueDType[v] != d {
                         if strict { return false }
                         continue
                     }
-                    if let s = resultShape, s != graph[v].type.shape { return false }
-                    resultShape = graph[v].type.shape
+                    if resultShape >= 0, resultShape != shapeID[v] { return false }
+                    resultShape = shapeID[v]
                 }
             }
-            guard externals.count <= maxInputs, resultShape != nil || !strict else { return false }
+            guard resultShape >= 0 || !strict else { return false }
             // No path leaves the group and comes back.
-            let top = members.max()!
-            var seen = Set<Int>()
-            var stack: [Int] = []
-            for i in members { for u in users[nodes[i].outputs[0].index] where !members.contains(u) { stack.append(u) } }
+            stack.removeAll(keepingCapacity: true)
+            for i in members { for u in users[nodeOutputs[i][0]] where memberStamp[u] != stamp { stack.append(u) } }
             while let u = stack.popLast() {
-                if u > top || !seen.insert(u).inserted { continue }
-                for o in nodes[u].outputs {
-                    for w in users[o.index] {
-                        if members.contains(w) { return false }
+                if u > top || seenStamp[u] == stamp { continue }
+                seenStamp[u] = stamp
+                for o in nodeOutputs[u] {
+                    for w in users[o] {
+                        if memberStamp[w] == stamp { return false }
                         stack.append(w)
                     }
                 }

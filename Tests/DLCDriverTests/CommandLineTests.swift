@@ -94,6 +94,20 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(c.stderr.contains("--profile"), c.stderr)
     }
 
+    func testBenchCompileTimesTheWholePipelineToAPlan() throws {
+        for (flags, mode) in [([String](), "train"), (["--infer"], "infer")] {
+            let o = try DLCProcess.run(["bench", "models/lenet5.dlg", "--compile", "--runs", "1", "--json"] + flags)
+            XCTAssertEqual(o.status, 0, o.stderr)
+            let j = try JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as? [String: Any] ?? [:]
+            XCTAssertEqual(j["mode"] as? String, mode)
+            let parts = ["parse_ms", "elaborate_ms", "passes_ms", "training_step_ms", "optimize_ms", "lower_ms"]
+                .map { j[$0] as? Double ?? -1 }
+            XCTAssertTrue(parts.allSatisfy { $0 >= 0 }, o.stdout)
+            XCTAssertEqual(j["compile_ms_median"] as? Double ?? 0, parts.reduce(0, +), accuracy: 1e-6, "the total is the sum of the phases")
+            XCTAssertGreaterThan(j["lower_ms"] as? Double ?? 0, 0, o.stdout)
+        }
+    }
+
     func testPluginsListsTheBuiltIns() throws {
         let o = try DLCProcess.run(["plugins"])
         XCTAssertEqual(o.status, 0)
