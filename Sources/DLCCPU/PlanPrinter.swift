@@ -1,6 +1,8 @@
 // Text form of an execution plan, for `dlc compile --emit=plan`: a header with the bindings
 // and sizes, the buffers (region, offset, size, type), then one line per step with its
-// kernel, its operands' and results' buffers with their types and arena places.
+// kernel, its operands' and results' buffers with their types and arena places (and
+// `[in place]`, `[once per state]` for the steps that run in place or only after the state
+// changed).
 import DLCCore
 
 /// Prints an `ExecutionPlan` as stable, human-readable text.
@@ -36,7 +38,7 @@ public struct PlanPrinter {
         for (i, step) in plan.steps.enumerated() {
             let ins = step.inputs.map { operand($0, plan) }.joined(separator: ", ")
             let outs = step.outputs.map { operand($0, plan) }.joined(separator: ", ")
-            s += "  \(i): \(step.kernel.rawValue) (\(step.op)) \(outs) ← \(ins)\(step.inPlace ? " [in place]" : "")\n"
+            s += "  \(i): \(step.kernel.rawValue) (\(step.op)) \(outs) ← \(ins)\(step.inPlace ? " [in place]" : "")\(step.stateDerived ? " [once per state]" : "")\n"
         }
         return s
     }

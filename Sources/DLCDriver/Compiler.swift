@@ -111,7 +111,7 @@ public struct Compiler {
             // A pass outside the standard pipeline that --print-after names (e.g. `autodiff`)
             // runs after it, so that its result can be printed.
             // The execution passes (fusion) run where a graph is prepared for lowering.
-            let extra = options.printAfter.filter { !Pipelines.standard.contains($0) && !Pipelines.execution.contains($0) }
+            let extra = options.printAfter.filter { !Pipelines.standard.contains($0) && !Pipelines.inference.contains($0) }
             for name in options.disabledPasses where registry.passes[name] == nil {
                 _ = try PassManager(names: [name], registry: registry)
             }
@@ -141,7 +141,7 @@ public struct Compiler {
                         out += "// after \(pass)\n" + GraphPrinter().print(graph)
                     }
                 }
-                if ![.train, .plan, .fused].contains(options.emit), options.printAfter.contains(where: { Pipelines.execution.contains($0) && !Pipelines.standard.contains($0) }) {
+                if ![.train, .plan, .fused].contains(options.emit), options.printAfter.contains(where: { Pipelines.inference.contains($0) && !Pipelines.standard.contains($0) }) {
                     out += runExecutionPasses(g, options: options, diagnostics: diags)
                 }
             }
@@ -182,10 +182,10 @@ public struct Compiler {
                              trainSections: elaboration.trainSections, status: diags.hasErrors ? 1 : 0)
     }
 
-    /// Runs `Pipelines.execution` (fusion) on a graph about to be lowered, printing after the
-    /// passes `--print-after` names.
+    /// Runs `Pipelines.execution` (fusion) on a graph about to be lowered for training, or
+    /// `Pipelines.inference` for inference, printing after the passes `--print-after` names.
     func runExecutionPasses(_ graph: Graph, options: CompileOptions, diagnostics: DiagnosticEngine) -> String {
-        let names = Pipelines.execution.filter { !options.disabledPasses.contains($0) }
+        let names = Pipelines.forExecution(inference: !options.trainingPlan).filter { !options.disabledPasses.contains($0) }
         guard let pm = try? PassManager(names: names, registry: registry) else { return "" }
         var out = ""
         pm.run(on: graph, context: PassContext(registry: registry, diagnostics: diagnostics)) { pass, g in

@@ -86,7 +86,7 @@ extension DiagramSupport {
     /// elementwise groups and matmuls with their epilogues).
     @discardableResult
     public static func fuse(_ graph: Graph, registry: Registry, disabled: Set<String> = []) throws -> Int {
-        try ExecutionPasses.run(graph, registry: registry, disabled: disabled)
+        try ExecutionPasses.run(graph, registry: registry, disabled: disabled, inference: true)
         return graph.nodes.filter { $0.op == "fused_elementwise" || $0.op == "fused_matmul" }.count
     }
 
@@ -94,7 +94,7 @@ extension DiagramSupport {
     /// after the execution pipeline, in the form the `plan` diagram draws.
     public static func planSketch(_ graph: Graph, registry: Registry, batch: Int = 1,
                                   disabled: Set<String> = []) throws -> PlanSketch {
-        try ExecutionPasses.run(graph, registry: registry, disabled: disabled)
+        try ExecutionPasses.run(graph, registry: registry, disabled: disabled, inference: true)
         var bindings: [String: Int] = [:]
         for node in graph.inputNodes {
             for case .symbol(let s) in graph[node.outputs[0]].type.shape { bindings[s] = batch }

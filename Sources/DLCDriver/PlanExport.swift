@@ -31,7 +31,7 @@ public enum PlanExport {
     /// Lowers an (inference) graph for `batch` and writes it with `weights` to `path`, atomically.
     public static func write(_ graph: Graph, weights: [String: HostTensor], batch: Int, to path: String,
                              registry: Registry) throws {
-        try ExecutionPasses.run(graph, registry: registry)  // the stored graph is the fused one
+        try ExecutionPasses.run(graph, registry: registry, inference: true)  // the stored graph is the optimized one
         let plan = try ExecutionPlan.build(graph, bindings: bindings(graph, batch: batch), registry: registry)
         let names = Set(plan.state.map(\.name))
         try AtomicFile.write(try PlanFile.encode(plan, graph: graph, weights: weights.filter { names.contains($0.key) }), to: path)

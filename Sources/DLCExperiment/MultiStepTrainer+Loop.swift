@@ -164,6 +164,7 @@ extension MultiStepTrainer {
         graph.outputs.append(NamedValue(name: "loss", value: loss.value, location: loss.location))
         let io = try ModelInterface(graph)
         guard io.labels != nil else { return nil }
+        try ExecutionPasses.run(graph, registry: registry, inference: true)
         let runner = try StepRunner(graph: graph, registry: registry, training: false, seed: 0)
         let names = Set(graph.paramNodes.compactMap { $0.attributes["name"]?.stringValue })
         try runner.setState(shared.filter { names.contains($0.key) })

@@ -90,7 +90,7 @@ final class MultiStepTrainer {
             guard let graph = section.stepGraphs[name] else { throw DLCError("step '\(name)' of '\(section.name)' was not compiled") }
             let modelParams = graph.paramNodes.compactMap { $0.attributes["name"]?.stringValue }
             _ = try TrainingGraph.build(graph, options: config.training, registry: registry)
-            try ExecutionPasses.run(graph, registry: registry)
+            try ExecutionPasses.run(graph, registry: registry, inference: false)
             let initial = ParameterInitializer.initialize(graph, seed: seed)
             let updates = Set(graph.updates.map(\.name))
             let own = initial.keys.filter { !modelParams.contains($0) }.sorted()

@@ -93,6 +93,7 @@ public final class ModelEvaluator {
 
         let io = try ModelInterface(graph)
         try io.check(examples, source: description)
+        try ExecutionPasses.run(graph, registry: registry, inference: true)
         let runner = try StepRunner(graph: graph, registry: registry, training: false, seed: 0)
         let parameters = Set(graph.paramNodes.compactMap { $0.attributes["name"]?.stringValue })
         try runner.setState(located.weights.filter { parameters.contains($0.key) })

@@ -92,6 +92,7 @@ final class SampleGrid {
             throw DLCError("'samples': output '\(outputName)' of model '\(model)' is \(outType), not images ([N, H·H], [N, H, W] or [N, C, H, W] with C = 1 or 3)")
         }
         parameterNames = Set(graph.paramNodes.compactMap { $0.attributes["name"]?.stringValue })
+        try ExecutionPasses.run(graph, registry: registry, inference: true)
         runner = try StepRunner(graph: graph, registry: registry, training: false, seed: UInt64(truncatingIfNeeded: settings.seed))
     }
 

@@ -15,8 +15,10 @@ public struct StepBenchmark {
         public var median: Double
         public var minimum: Double
         public var reps: Int
-        /// Kernels per step in the plan.
+        /// Kernels per step in the plan (without those that run once per state).
         public var kernels: Int
+        /// Kernels that run only when the weights change (inference: a folded batch norm's weights).
+        public var onceKernels: Int
         public var arenaBytes: Int
         /// Timed steps in all (repetitions × steps per repetition).
         public var steps: Int
@@ -64,7 +66,7 @@ public struct StepBenchmark {
         } else {
             _ = try TrainingGraph.build(graph, options: try config.trainingOptions(for: graph), registry: registry)
         }
-        try ExecutionPasses.run(graph, registry: registry, fuse: fuse, disabled: disabled)
+        try ExecutionPasses.run(graph, registry: registry, fuse: fuse, disabled: disabled, inference: inference)
         let plan = try ExecutionPlan.build(graph, bindings: PlanExport.bindings(graph, batch: batch), registry: registry,
                                            training: !inference)
         let executor = try Executor(plan: plan)
@@ -89,13 +91,14 @@ public struct StepBenchmark {
         }
         times.sort()
         var result = Result(mode: inference ? "infer" : "train", batch: batch, median: times[times.count / 2], minimum: times[0],
-                            reps: reps, kernels: plan.steps.count, arenaBytes: plan.arenaBytes, steps: reps * inner,
+                            reps: reps, kernels: plan.stepsPerRun, onceKernels: plan.stateDerivedStepCount, arenaBytes: plan.arenaBytes, steps: reps * inner,
                             threads: CPUThreads.maxThreads, peakRSSBytes: ProcessMemory.peakResidentBytes)
         if profile {
             executor.profiling = true
             let runs = reps * inner
             for _ in 0..<runs { try step() }
-            result.profile = plan.steps.enumerated().map { i, s in
+            // State-derived steps ran before profiling started (once per state); they are not listed.
+            result.profile = plan.steps.enumerated().filter { !$0.element.stateDerived }.map { i, s in
                 StepTime(index: i, kernel: s.kernel.rawValue, op: s.op, shape: s.outputs.first.map { plan.buffers[$0].shape } ?? [],
                          ms: Double(executor.stepNanoseconds[i]) / 1e6 / Double(runs))
             }

@@ -63,7 +63,7 @@ public final class Trainer {
         let trainGraph = second.graphs[0]
         let trainingOptions = try config.trainingOptions(for: trainGraph)
         _ = try TrainingGraph.build(trainGraph, options: trainingOptions, registry: registry)
-        try ExecutionPasses.run(trainGraph, registry: registry)
+        try ExecutionPasses.run(trainGraph, registry: registry, inference: false)
 
         let io = try ModelInterface(evalGraph)
         let directory = source.path.contains("/") ? String(source.path[..<source.path.lastIndex(of: "/")!]) : nil
@@ -96,6 +96,7 @@ public final class Trainer {
         if !trainingOptions.frozen.isEmpty {
             log("freeze: \(trainingOptions.frozen.count) parameters are not trained (\(trainingOptions.frozen.sorted().joined(separator: ", ")))")
         }
+        try ExecutionPasses.run(evalGraph, registry: registry, inference: true)
         let evaluator = try StepRunner(graph: evalGraph, registry: registry, training: false, seed: 0)
         let lrDType = trainGraph.inputNodes.first { $0.attributes["name"] == .string(TrainingGraph.learningRateInput) }
             .map { trainGraph[$0.outputs[0]].type.dtype } ?? .f32

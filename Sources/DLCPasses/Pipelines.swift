@@ -16,6 +16,13 @@ public let standardPassesPlugin = Plugin(name: "passes", summary: "the standard 
     try r.register(PassSpec(name: "cse", summary: "merges nodes that compute the same op on the same operands") {
         CommonSubexpressionPass()
     })
+    try r.register(PassSpec(name: "remove-dropout", summary: "inference only: dropout becomes the identity (its uses read its operand)") {
+        RemoveDropoutPass()
+    })
+    try r.register(PassSpec(name: "fold-batch-norm",
+                            summary: "inference only: folds a batch_norm into the convolution or dense matmul before it (scaled weights, shifted bias)") {
+        FoldBatchNormPass()
+    })
     try r.register(fusedElementwiseOp)
     try r.register(fusedMatMulOp)
     try r.register(PassSpec(name: "fuse-epilogue",
@@ -32,10 +39,21 @@ public enum Pipelines {
     public static let standard = ["verify", "infer-shapes", "dce", "verify"]
     /// What runs on a graph before it is lowered for execution (after the training step is built).
     public static let execution = ["simplify", "cse", "dce", "fuse-epilogue", "fuse-elementwise", "dce", "verify"]
+    /// The rewrites only valid when nothing is trained: dropout is the identity and batch
+    /// norm uses its running statistics, so it folds into the layer before it.
+    public static let inferenceRewrites = ["remove-dropout", "fold-batch-norm"]
+    /// What runs on a graph before it is lowered for inference: the inference rewrites, then
+    /// `execution` (so a folded convolution or matmul can still take its epilogue).
+    public static let inference = inferenceRewrites + execution
 
-    /// Runs `execution` (minus `disabled`) on a graph about to be lowered; throws the first error.
-    public static func prepareForExecution(_ graph: Graph, registry: Registry, disabled: Set<String> = []) throws {
-        let names = execution.filter { !disabled.contains($0) }
+    /// The pipeline for a graph lowered for inference or for training.
+    public static func forExecution(inference: Bool) -> [String] { inference ? Pipelines.inference : execution }
+
+    /// Runs `inference` or `execution` (minus `disabled`) on a graph about to be lowered;
+    /// throws the first error. `inference` must be true exactly when the plan is built with
+    /// `training: false`.
+    public static func prepareForExecution(_ graph: Graph, registry: Registry, disabled: Set<String> = [], inference: Bool) throws {
+        let names = forExecution(inference: inference).filter { !disabled.contains($0) }
         let diags = DiagnosticEngine()
         try PassManager(names: names, registry: registry).run(on: graph, context: PassContext(registry: registry, diagnostics: diags))
         if diags.hasErrors { throw DLCError(diags.sorted.map(\.message).joined(separator: "; ")) }

@@ -66,11 +66,11 @@ struct Bench: ParsableCommand {
         if json {
             print("{\"file\":\"\(file)\",\"mode\":\"\(r.mode)\",\"batch\":\(r.batch),\"ms_per_step_median\":\(r.median),"
                   + "\"ms_per_step_min\":\(r.minimum),\"samples_per_s\":\(Double(r.batch) * 1000 / r.median),"
-                  + "\"reps\":\(r.reps),\"steps\":\(r.steps),\"threads\":\(r.threads),\"kernels\":\(r.kernels),"
+                  + "\"reps\":\(r.reps),\"steps\":\(r.steps),\"threads\":\(r.threads),\"kernels\":\(r.kernels),\"once_per_state_kernels\":\(r.onceKernels),"
                   + "\"arena_bytes\":\(r.arenaBytes),\"peak_rss_bytes\":\(r.peakRSSBytes)"
                   + (profile ? ",\"profile\":[" + r.profile.map(profileJSON).joined(separator: ",") + "]" : "") + "}")
         } else {
-            print("\(file): \(r.mode == "train" ? "training step" : "inference") at batch \(r.batch), \(r.kernels) kernels")
+            print("\(file): \(r.mode == "train" ? "training step" : "inference") at batch \(r.batch), \(r.kernels) kernels\(r.onceKernels > 0 ? " (+\(r.onceKernels) once per state)" : "")")
             print("  median  \(fmt(r.median)) ms/step (min \(fmt(r.minimum)), \(r.reps) reps)")
             print("  \(fmt(Double(r.batch) * 1000 / r.median)) samples/s")
             if profile { print(profileTable(r.profile)) }

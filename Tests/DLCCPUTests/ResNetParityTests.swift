@@ -41,7 +41,7 @@ final class ResNetParityTests: XCTestCase {
         let logits = try XCTUnwrap(g.values.first { $0.name == "logits" }, "models/resnet\(depth).dlg names no 'logits'")
         g.outputs.append(NamedValue(name: "logits", value: logits.id, location: .unknown))
         try PlanExport.prepareForInference(g, registry: CPUTest.registry)
-        try ExecutionPasses.run(g, registry: CPUTest.registry)
+        try ExecutionPasses.run(g, registry: CPUTest.registry, inference: true)
         return g
     }
 

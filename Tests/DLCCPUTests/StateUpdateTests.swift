@@ -53,7 +53,7 @@ final class StateUpdateTests: XCTestCase {
         let r = try TestCompiler.compile(file: Repository.root.appendingPathComponent("models/mlp.dlg"))
         let g = try XCTUnwrap(r.graphs.first), section = try XCTUnwrap(r.trainSections.first)
         _ = try TrainingGraph.build(g, options: TrainConfig(section).training, registry: CPUTest.registry)
-        try ExecutionPasses.run(g, registry: CPUTest.registry)
+        try ExecutionPasses.run(g, registry: CPUTest.registry, inference: false)
         let plan = try ExecutionPlan.build(g, bindings: ["N": 4], registry: CPUTest.registry, training: true)
         XCTAssertFalse(plan.updates.isEmpty)
         for u in plan.updates {

@@ -63,6 +63,27 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(o.stdout.hasPrefix("// after dce\ngraph MLP {"), o.stdout)
     }
 
+    /// The inference plan folds batch norm (its weights once per state) unless the pass is
+    /// disabled; the training step keeps it; --print-after shows the folded graph.
+    func testInferenceRewritesInThePlan() throws {
+        let folded = try DLCProcess.run(["compile", "models/digits_resnet.dlg", "--emit", "plan"])
+        XCTAssertEqual(folded.status, 0, folded.stderr)
+        XCTAssertTrue(folded.stdout.contains("[once per state]"), folded.stdout)
+        XCTAssertFalse(folded.stdout.contains("batchNormInference"), folded.stdout)
+        let kept = try DLCProcess.run(["compile", "models/digits_resnet.dlg", "--emit", "plan", "--disable-pass", "fold-batch-norm"])
+        XCTAssertTrue(kept.stdout.contains("batchNormInference"), kept.stdout)
+        XCTAssertFalse(kept.stdout.contains("[once per state]"), kept.stdout)
+        let training = try DLCProcess.run(["compile", "models/digits_resnet.dlg", "--emit", "plan", "--train"])
+        XCTAssertTrue(training.stdout.contains("batchNormTraining"), training.stdout)
+        XCTAssertFalse(training.stdout.contains("[once per state]"), training.stdout)
+        let printed = try DLCProcess.run(["compile", "models/digits_mlp.dlg", "--emit", "fused", "--print-after", "remove-dropout"])
+        XCTAssertTrue(printed.stdout.hasPrefix("// after remove-dropout\ngraph DigitsMLP {"), printed.stdout)
+        // remove-dropout redirects the uses of the product; the mask is gone from the final graph.
+        let final = try XCTUnwrap(printed.stdout.components(separatedBy: "graph DigitsMLP {").last)
+        XCTAssertTrue(printed.stdout.contains("dropout_mask"), printed.stdout)
+        XCTAssertFalse(final.contains("dropout"), printed.stdout)
+    }
+
     func testBenchDisablesAPassAndRejectsAnUnknownOne() throws {
         let fused = try DLCProcess.run(["bench", "models/mlp.dlg", "--batch", "2", "--runs", "1", "--steps", "1", "--json"])
         let unfused = try DLCProcess.run(["bench", "models/mlp.dlg", "--batch", "2", "--runs", "1", "--steps", "1", "--json",
@@ -114,7 +135,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(o.stdout.contains("builtin"))
         XCTAssertTrue(o.stdout.contains("dense"))
         let passes = o.stdout.split(separator: "\n").first { $0.hasPrefix("  passes: ") }
-        for name in ["autodiff", "cse", "dce", "fuse-elementwise", "fuse-epilogue", "infer-shapes", "simplify", "verify"] {
+        for name in ["autodiff", "cse", "dce", "fold-batch-norm", "fuse-elementwise", "fuse-epilogue", "infer-shapes",
+                     "remove-dropout", "simplify", "verify"] {
             XCTAssertTrue(passes?.contains(name) == true, "\(name) in \(o.stdout)")
         }
     }

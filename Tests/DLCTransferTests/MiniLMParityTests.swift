@@ -56,7 +56,7 @@ final class MiniLMParityTests: XCTestCase {
         XCTAssertEqual(report.unexpected.map(\.fileName), ["embeddings.position_ids", "pooler.dense.bias", "pooler.dense.weight"])
 
         try PlanExport.prepareForInference(graph, registry: TestCompiler.registry)
-        try ExecutionPasses.run(graph, registry: TestCompiler.registry)
+        try ExecutionPasses.run(graph, registry: TestCompiler.registry, inference: true)
         let n = ref.sentences.count
         let plan = try ExecutionPlan.build(graph, bindings: ["N": n], registry: TestCompiler.registry)
         let executor = try Executor(plan: plan)

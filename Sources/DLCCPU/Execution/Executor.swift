@@ -44,13 +44,20 @@ public final class Executor {
     var keptLayouts: [Int: KeptLayout] = [:]
     /// Conversions of state for oneDNN steps, run before a run when the state changed.
     private var stateConversions: [DNNLExec] = []
+    /// Whether the state changed since the last run: then the state-derived steps
+    /// (`Executor+StateDerived.swift`) and the conversions run first.
     private var stateChanged = true
+    /// The buffers state-derived steps write (their results stay valid while the state does).
+    let stateDerivedResults: Set<Int>
+    /// Runs that executed the state-derived steps (the plan has some and the state had changed).
+    public private(set) var stateDerivedRuns = 0
 
     /// Allocates the plan's memory and binds its steps. State starts as zeros; set it with
     /// `setState(_:named:)`. Constants are written here.
     /// - Throws: `DLCError` if a oneDNN primitive cannot be created for a step.
     public init(plan: ExecutionPlan) throws {
         self.plan = plan
+        stateDerivedResults = Self.stateDerivedResults(of: plan)
         CPUThreads.ensureConfigured()
         var offset = 0
         for r in BufferRegion.allCases {
@@ -161,17 +168,27 @@ public final class Executor {
         try validate(inputs)
         for port in plan.inputs { inputs[port.name]!.write(to: pointer(port.buffer)) }
         keyBox.pointee = seed &* 0x9E37_79B9_7F4A_7C15 &+ runCount &* 0xD1B5_4A32_D192_ED03
-        if stateChanged, let stream = dnnl?.stream {
-            for e in stateConversions where dnnl_primitive_execute(e.primitive, stream, Int32(e.args.count), e.args).rawValue
-                != dnnl_success.rawValue {
-                throw DLCError("oneDNN failed to convert a parameter of '\(plan.name)' to its kernel's layout")
+        if stateChanged {
+            // State-derived steps read only state and each other, so they may all run first.
+            if !stateDerivedResults.isEmpty {
+                for (i, call) in calls.enumerated() where plan.steps[i].stateDerived {
+                    let status = call()
+                    if status != 0 { throw stepFailure(i, status) }
+                }
+                stateDerivedRuns += 1
+            }
+            if let stream = dnnl?.stream {
+                for e in stateConversions where dnnl_primitive_execute(e.primitive, stream, Int32(e.args.count), e.args).rawValue
+                    != dnnl_success.rawValue {
+                    throw DLCError("oneDNN failed to convert a parameter of '\(plan.name)' to its kernel's layout")
+                }
             }
         }
-        stateChanged = false
+        stateChanged = !plan.updates.isEmpty
         if profiling {
             try runProfiled()
         } else {
-            for (i, call) in calls.enumerated() {
+            for (i, call) in calls.enumerated() where !plan.steps[i].stateDerived {
                 let status = call()
                 if status != 0 { throw stepFailure(i, status) }
             }
@@ -196,7 +213,7 @@ public final class Executor {
     /// Runs the steps, timing each (oneDNN's CPU stream runs a primitive before returning).
     private func runProfiled() throws {
         if stepNanoseconds.count != calls.count { stepNanoseconds = Array(repeating: 0, count: calls.count) }
-        for (i, call) in calls.enumerated() {
+        for (i, call) in calls.enumerated() where !plan.steps[i].stateDerived {
             let start = DispatchTime.now().uptimeNanoseconds
             let status = call()
             stepNanoseconds[i] += DispatchTime.now().uptimeNanoseconds - start

@@ -12,10 +12,12 @@ func dlc_fill_buffer(_ dtype: DType, _ count: Int, _ value: Double, _ p: UnsafeM
 extension Executor {
     /// oneDNN steps: returns their bound primitive, or nil for other kernels.
     /// A oneDNN step's input: where a previous step left it (in a oneDNN layout), or its plan
-    /// buffer; state is converted once per state change when runs do not update it.
+    /// buffer; state (and the results of state-derived steps, such as a folded convolution's
+    /// weights) is converted once per state change when runs do not update it.
     func dnnlInput(_ b: Int) -> DNNLOperand {
         if let k = keptLayouts[b] { return DNNLOperand(k.pointer, layout: k.desc) }
-        return DNNLOperand(pointer(b), stateOnly: plan.updates.isEmpty && plan.buffers[b].region == .state)
+        return DNNLOperand(pointer(b), stateOnly: plan.updates.isEmpty
+                           && (plan.buffers[b].region == .state || stateDerivedResults.contains(b)))
     }
 
     /// A oneDNN step's result: kept in the primitive's layout when only oneDNN steps read it.

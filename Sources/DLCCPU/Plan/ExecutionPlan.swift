@@ -73,6 +73,9 @@ public struct PlanStep: Equatable, Sendable {
     public var floats: [Double]
     /// True when the output reuses the bytes of an input that dies here.
     public var inPlace: Bool = false
+    /// True when the step reads only state, constants and other state-derived results (see
+    /// `Lowering+StateDerived.swift`): the executor runs it only after the state changed.
+    public var stateDerived: Bool = false
 }
 
 /// A named tensor the caller passes in or reads back.
@@ -123,6 +126,11 @@ public struct ExecutionPlan: Sendable {
 
     /// Bytes of the arena.
     public var arenaBytes: Int { regionBytes[.arena] ?? 0 }
+
+    /// The steps that run only after the state changed (`PlanStep.stateDerived`).
+    public var stateDerivedStepCount: Int { steps.lazy.filter(\.stateDerived).count }
+    /// The steps a run executes once the state-derived results are current.
+    public var stepsPerRun: Int { steps.count - stateDerivedStepCount }
 
     /// The state slot of a parameter name.
     public func stateIndex(named name: String) -> Int? { state.firstIndex { $0.name == name } }

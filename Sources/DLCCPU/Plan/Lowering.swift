@@ -147,7 +147,8 @@ struct Lowerer {
         let outputs = graph.outputs.map(port), losses = graph.losses.map(port)
         placeUpdatesInState(updates, ports: outputs.map(\.buffer) + losses.map(\.buffer))
         let keep = Set(outputs.map(\.buffer) + losses.map(\.buffer) + updates.map(\.source))
-        let (arena, naive) = MemoryPlanner.plan(buffers: &buffers, steps: &steps, keepAlive: keep)
+        let persistent = training || !updates.isEmpty ? [] : markStateDerived(ports: keep)
+        let (arena, naive) = MemoryPlanner.plan(buffers: &buffers, steps: &steps, keepAlive: keep, persistent: persistent)
         var regions = regionTop
         regions[.arena] = arena
         return ExecutionPlan(name: graph.name, bindings: bindings, training: training, buffers: buffers, inputs: inputs,

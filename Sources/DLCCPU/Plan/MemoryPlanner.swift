@@ -15,6 +15,9 @@
 //    Then every root whose last use is step i returns its block to the free list, merged
 //    with free neighbours. Outputs are placed before the inputs are freed, so a step never
 //    writes over bytes it reads unless it was chosen to run in place.
+//    Persistent roots (the results of state-derived steps, which must survive from one run
+//    to the next) are placed first, before any other, and never freed: no buffer shares
+//    their bytes.
 // 3. Sizes are rounded up to 64 bytes. `naiveBytes` is the sum of all arena roots' sizes:
 //    the arena a planner that never shares would need.
 import DLCCore
@@ -56,17 +59,24 @@ public enum MemoryPlanner {
 
     /// Assigns offsets to the arena roots (views take their root's offset) and marks the steps
     /// that run in place. Returns the arena size and the naive (unshared) size in bytes.
-    static func plan(buffers: inout [PlanBuffer], steps: inout [PlanStep], keepAlive: Set<Int>) -> (arena: Int, naive: Int) {
-        let life = lifetimes(buffers: buffers, steps: steps, keepAlive: keepAlive)
+    /// `persistent`: arena roots that keep their bytes across runs (placed first, never freed).
+    static func plan(buffers: inout [PlanBuffer], steps: inout [PlanStep], keepAlive: Set<Int>,
+                     persistent: Set<Int> = []) -> (arena: Int, naive: Int) {
+        let life = lifetimes(buffers: buffers, steps: steps, keepAlive: keepAlive.union(persistent))
         var free = FreeList()
         var naive = 0
+        for r in persistent.sorted() where buffers[r].region == .arena && buffers[r].viewOf == nil && life[r] != nil {
+            let size = alignUp(max(buffers[r].bytes, 1))
+            naive += size
+            buffers[r].offset = free.allocate(size)
+        }
         var dying: [Int: [Int]] = [:]
         for (r, span) in life { dying[span.upperBound, default: []].append(r) }
         for i in steps.indices {
             var transferred: Set<Int> = []
             for o in steps[i].outputs {
                 let r = root(o, buffers)
-                guard buffers[r].region == .arena, life[r]?.lowerBound == i, r == o else { continue }
+                guard buffers[r].region == .arena, life[r]?.lowerBound == i, r == o, !persistent.contains(r) else { continue }
                 let size = alignUp(max(buffers[r].bytes, 1))
                 naive += size
                 if elementwise.contains(steps[i].kernel), steps[i].outputs.count == 1 || steps[i].kernel == .fused,

@@ -25,7 +25,7 @@ public enum PlanFile {
     /// The first 8 bytes of every file.
     public static let magic: [UInt8] = Array("DLCPLAN\u{0}".utf8)
     /// The format version this build writes and reads.
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
 
     /// The bytes of a .dlp file.
     /// - Parameter weights: a value for every state slot of the plan (missing ones are written as zeros).
@@ -36,7 +36,7 @@ public enum PlanFile {
         for (k, v) in plan.bindings.sorted(by: { $0.key < $1.key }) { p.string(k); p.int(v) }
         p.bool(plan.training)
         p.int(plan.steps.count)
-        for s in plan.steps { p.string(s.kernel.rawValue) }
+        for s in plan.steps { p.string(s.kernel.rawValue); p.bool(s.stateDerived) }
         p.int(plan.arenaBytes)
         p.int(plan.state.count)
         for slot in plan.state {
@@ -98,13 +98,17 @@ public enum PlanFile {
         var bindings: [String: Int] = [:]
         for _ in 0..<(try r.count("the binding count", limit: r.remaining)) { bindings[try r.string("a symbol")] = try r.int("a binding") }
         let training = try r.bool("the training flag")
-        let kernels = try (0..<r.count("the step count", limit: r.remaining)).map { _ in try r.string("a kernel name") }
+        let steps = try (0..<r.count("the step count", limit: r.remaining)).map { _ in
+            (kernel: try r.string("a kernel name"), stateDerived: try r.bool("a step's state-derived flag"))
+        }
+        let kernels = steps.map(\.kernel)
         let arena = try r.int("the arena size")
         let plan: ExecutionPlan
         do { plan = try ExecutionPlan.build(graph, bindings: bindings, registry: registry, training: training) } catch {
             throw DLCError("\(source): the stored graph does not lower: \(error)")
         }
-        guard plan.steps.map(\.kernel.rawValue) == kernels, plan.arenaBytes == arena else {
+        guard plan.steps.map(\.kernel.rawValue) == kernels, plan.steps.map(\.stateDerived) == steps.map(\.stateDerived),
+              plan.arenaBytes == arena else {
             throw DLCError("\(source): the plan was written by a different lowering (\(kernels.count) steps, arena \(arena) bytes; this dlc makes \(plan.steps.count) steps, arena \(plan.arenaBytes) bytes); recompile the model")
         }
         var weights: [String: HostTensor] = [:]
