@@ -7,7 +7,7 @@ import XCTest
 final class StepThreadsTests: XCTestCase {
     func testWorkOfLeNet5StepsIsTheirMultiplyAdds() throws {
         let g = try CPUTest.model("models/lenet5.dlg")
-        try Pipelines.prepareForExecution(g, registry: CPUTest.registry)
+        try Pipelines.prepareForExecution(g, registry: CPUTest.registry, inference: true)
         for (batch, single) in [(1, true), (256, false)] {
             let plan = try ExecutionPlan.build(g, bindings: ["N": batch], registry: CPUTest.registry, training: false)
             let convolutions = plan.steps.filter { $0.kernel == .convolution }
