@@ -116,7 +116,7 @@ extension DiagramSupport {
             let program = node.flatMap { $0.op == "fused_elementwise" ? try? FusedProgram(attributes: $0.attributes) : nil }
             return PlanSketch.Step(kernel: s.kernel.rawValue, op: s.op, family: registry.ops[s.op]?.family ?? .other,
                                    scope: node?.scope ?? "", inputs: s.inputs, outputs: s.outputs, inPlace: s.inPlace,
-                                   detail: program.map { p in p.instructions.map(\.op).joined(separator: " → ") })
+                                   oncePerState: s.stateDerived, detail: program.map { p in p.instructions.map(\.op).joined(separator: " → ") })
         }
         func ports(_ ps: [PlanPort]) -> [PlanSketch.Port] { ps.map { PlanSketch.Port(name: $0.name, buffer: $0.buffer) } }
         return PlanSketch(name: plan.name, bindings: plan.bindings, training: plan.training, steps: steps, buffers: buffers,

@@ -41,7 +41,7 @@ struct PlanDiagramBuilder {
             var lines: [String] = []
             if !step.scope.isEmpty { lines.append(step.scope) }
             if let detail = step.detail { lines.append(detail) }
-            lines.append("\(step.kernel) kernel" + (step.inPlace ? " · in place" : ""))
+            lines.append("\(step.kernel) kernel" + (step.inPlace ? " · in place" : "") + (step.oncePerState ? " · once per state" : ""))
             d.nodes.append(Diagram.Node(id: id, kind: .op, title: "\(i) · \(step.op)", lines: lines, family: step.family))
             d.root.items.append(.node(id))
             families.insert(step.family)

@@ -19,12 +19,15 @@ public struct PlanSketch: Sendable {
         public var outputs: [Int]
         /// The step writes its result over one of its operands.
         public var inPlace: Bool
+        /// The step runs only when the weights change (a folded batch norm's weights).
+        public var oncePerState: Bool
         /// A further line (the ops of a fused kernel).
         public var detail: String?
 
         public init(kernel: String, op: String, family: OpFamily, scope: String, inputs: [Int], outputs: [Int],
-                    inPlace: Bool, detail: String? = nil) {
+                    inPlace: Bool, oncePerState: Bool = false, detail: String? = nil) {
             self.detail = detail
+            self.oncePerState = oncePerState
             self.kernel = kernel
             self.op = op
             self.family = family
