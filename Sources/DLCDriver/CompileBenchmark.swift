@@ -58,7 +58,7 @@ public struct CompileBenchmark {
                         try PlanExport.prepareForInference(g, registry: registry)
                     }
                 }.ms
-                t.optimize += try clock.measure { try ExecutionPasses.run(g, registry: registry) }.ms
+                t.optimize += try clock.measure { try ExecutionPasses.run(g, registry: registry, inference: !train) }.ms
                 t.lower += try clock.measure {
                     _ = try ExecutionPlan.build(g, bindings: PlanExport.bindings(g, batch: batch), registry: registry, training: train)
                 }.ms
