@@ -32,6 +32,18 @@ int dlc_cross_entropy(int dtype, int labelType, int64_t n, int64_t c, const void
     return 0;
 }
 
+int dlc_nll_loss(int dtype, int labelType, int64_t n, int64_t c, const void *lp, const void *labels, void *y) {
+    if (dtype != DLC_F32 && dtype != DLC_F64) return -1;
+    double total = 0;
+    for (int64_t r = 0; r < n; r++) {
+        int64_t k = labelType == DLC_I32 ? ((const int32_t *)labels)[r] : ((const int64_t *)labels)[r];
+        if (k < 0 || k >= c) return -1;
+        total -= ld(dtype, lp, r * c + k);
+    }
+    st(dtype, y, n > 0 ? total / (double)n : 0);
+    return 0;
+}
+
 int dlc_pair_loss(int dtype, int op, int64_t n, int64_t rows, const void *a, const void *b, void *y) {
     if (dtype != DLC_F32 && dtype != DLC_F64) return -1;
     double s = 0;

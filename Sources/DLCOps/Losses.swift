@@ -43,6 +43,22 @@ private func inferCrossEntropy(_ args: Arguments) throws -> [TensorType] {
     return [.scalar(logits.dtype)]
 }
 
+/// `nll_loss`: log-probabilities [N, C] and integer class indices [N].
+private func inferNLLLoss(_ args: Arguments) throws -> [TensorType] {
+    let op = "nll_loss"
+    let lp = try args.tensor("log_probs").type, labels = try args.tensor("labels").type
+    try Check.rank(lp, 2, layout: "[N, C]", operand: 0, op: op)
+    try Shapes.requireFloat(lp, operand: 0, op: op)
+    guard labels.dtype.isInteger, labels.rank == 1 else {
+        throw DLCError("'nll_loss' needs integer class indices of rank 1 [N] (one per row of \(lp)), found \(labels)", operands: [1])
+    }
+    guard labels.shape[0] == lp.shape[0] else {
+        throw DLCError("'nll_loss' needs one label per row of the log-probabilities \(lp), found \(labels): dimension 0 is \(lp.shape[0]) in the log-probabilities and \(labels.shape[0]) in the labels",
+                       operands: [0, 1])
+    }
+    return [.scalar(lp.dtype)]
+}
+
 func registerLosses(_ registry: Registry) throws {
     for (name, (a, b), summary) in pairLosses {
         try registry.register(OpSpec(name, family: .loss,
@@ -60,6 +76,10 @@ func registerLosses(_ registry: Registry) throws {
     try registry.register(OpSpec("cross_entropy", family: .loss,
         signature: Signature([.operand("logits", "[N, C]"), .operand("labels", "integer [N] or probabilities [N, C]")]),
         summary: "Softmax cross-entropy, mean over the batch.", flops: perElement("logits", 5), infer: inferCrossEntropy))
+    try registry.register(OpSpec("nll_loss", family: .loss,
+        signature: Signature([.operand("log_probs", "[N, C]"), .operand("labels", "integer [N]")]),
+        summary: "Negative log-likelihood of class indices under log-probabilities (e.g. a log_softmax), mean over the batch.",
+        flops: perElement("log_probs", 1), infer: inferNLLLoss))
     for (name, summary) in [("l1_penalty", "Sum of |x|, for L1 regularization."), ("l2_penalty", "Sum of x², for L2 regularization.")] {
         try registry.register(OpSpec(name, family: .loss, signature: Signature([.operand("x")]), summary: summary,
                                      flops: perElement("x", 2)) { args in

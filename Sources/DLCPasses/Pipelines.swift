@@ -23,6 +23,10 @@ public let standardPassesPlugin = Plugin(name: "passes", summary: "the standard 
                             summary: "inference only: folds a batch_norm into the convolution or dense matmul before it (scaled weights, shifted bias)") {
         FoldBatchNormPass()
     })
+    try r.register(PassSpec(name: "fuse-softmax-loss",
+                            summary: "nll_loss or cross_entropy of a log_softmax becomes cross_entropy of the logits (one kernel forward and back)") {
+        FuseSoftmaxLossPass()
+    })
     try r.register(fusedElementwiseOp)
     try r.register(fusedMatMulOp)
     try r.register(PassSpec(name: "fuse-epilogue",
@@ -38,7 +42,7 @@ public enum Pipelines {
     /// What `dlc compile` runs on every model: check, re-type, clean, check again.
     public static let standard = ["verify", "infer-shapes", "dce", "verify"]
     /// What runs on a graph before it is lowered for execution (after the training step is built).
-    public static let execution = ["simplify", "cse", "dce", "fuse-epilogue", "fuse-elementwise", "dce", "verify"]
+    public static let execution = ["simplify", "fuse-softmax-loss", "cse", "dce", "fuse-epilogue", "fuse-elementwise", "dce", "verify"]
     /// The rewrites only valid when nothing is trained: dropout is the identity and batch
     /// norm uses its running statistics, so it folds into the layer before it.
     public static let inferenceRewrites = ["remove-dropout", "fold-batch-norm"]

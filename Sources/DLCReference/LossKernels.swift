@@ -50,6 +50,18 @@ func registerLossKernels(_ k: ReferenceKernels) {
         }
         return [HostTensor.from([total / Double(n)], shape: [], dtype: ctx.outputTypes[0])]
     }
+    k.register("nll_loss") { ctx in
+        let lp = ctx.inputs[0].doubles, labels = ctx.inputs[1].int64s
+        let n = ctx.inputs[0].shape[0], c = ctx.inputs[0].shape[1]
+        var total = 0.0
+        for r in 0..<n {
+            guard labels[r] >= 0, labels[r] < Int64(c) else {
+                throw kernelError("nll_loss", "label \(labels[r]) of row \(r) is out of range for \(c) classes")
+            }
+            total -= lp[r * c + Int(labels[r])]
+        }
+        return [HostTensor.from([n > 0 ? total / Double(n) : 0], shape: [], dtype: ctx.outputTypes[0])]
+    }
     k.register("l1_penalty") { ctx in
         [HostTensor.from([ctx.inputs[0].doubles.reduce(0) { $0 + abs($1) }], shape: [], dtype: ctx.outputTypes[0])]
     }

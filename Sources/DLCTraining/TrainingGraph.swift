@@ -37,6 +37,8 @@ public enum TrainingGraph {
             }
             lossDecl = l
         }
+        // The loss over a log-softmax becomes one cross_entropy before its gradient is built.
+        FuseSoftmaxLossPass().run(on: graph, context: PassContext(registry: registry, diagnostics: DiagnosticEngine()))
         let b = GraphBuilder(graph: graph, registry: registry)
         b.location = lossDecl.location
         b.scope = "train"

@@ -84,6 +84,8 @@ final class OpParityTests: XCTestCase {
         check("input x: f32[N, 3, 4, 4]", "output y = global_avgpool(x)")
         check("input x: f32[N, 10]\n input l: i32[N]", "loss y = cross_entropy(x, l)")
         check("input x: f32[N, 10]\n input p: f32[N, 10]", "loss y = cross_entropy(x, softmax(p))")
+        check("input x: f32[N, 10]\n input l: i32[N]", "loss y = nll_loss(x, l)")
+        check("input x: f64[N, 10]\n input l: i64[N]", "loss y = nll_loss(log_softmax(x), l)")
         for op in ["mse", "mae", "bce_with_logits", "gaussian_kl"] {
             check("input a: f32[N, 5]\n input b: f32[N, 5]", "loss y = \(op)(a, b)")
         }

@@ -135,8 +135,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(o.stdout.contains("builtin"))
         XCTAssertTrue(o.stdout.contains("dense"))
         let passes = o.stdout.split(separator: "\n").first { $0.hasPrefix("  passes: ") }
-        for name in ["autodiff", "cse", "dce", "fold-batch-norm", "fuse-elementwise", "fuse-epilogue", "infer-shapes",
-                     "remove-dropout", "simplify", "verify"] {
+        for name in ["autodiff", "cse", "dce", "fold-batch-norm", "fuse-elementwise", "fuse-epilogue", "fuse-softmax-loss",
+                     "infer-shapes", "remove-dropout", "simplify", "verify"] {
             XCTAssertTrue(passes?.contains(name) == true, "\(name) in \(o.stdout)")
         }
     }

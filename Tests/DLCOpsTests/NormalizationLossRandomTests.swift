@@ -82,6 +82,13 @@ final class LossTests: XCTestCase {
                       "'cross_entropy' needs probability labels of the same type as the logits f32[N, 10], found f32[N]; class indices must be integers")
         assertRejects("cross_entropy", ["f32[N]", "i64[N]"], [:],
                       "'cross_entropy' expects a tensor of rank 2 [N, C], found f32[N]", operands: [0])
+        assertInfers("nll_loss", ["f32[N, 10]", "i32[N]"], [:], ["f32[]"])
+        assertRejects("nll_loss", ["f32[N, 10]", "f32[N, 10]"], [:],
+                      "'nll_loss' needs integer class indices of rank 1 [N] (one per row of f32[N, 10]), found f32[N, 10]", operands: [1])
+        assertRejects("nll_loss", ["f32[N, 10]", "i64[M]"], [:],
+                      "'nll_loss' needs one label per row of the log-probabilities f32[N, 10], found i64[M]: dimension 0 is N in the log-probabilities and M in the labels",
+                      operands: [0, 1])
+        assertRejects("nll_loss", ["i32[N, 10]", "i64[N]"], [:], "'nll_loss' needs a floating-point tensor, found i32[N, 10]", operands: [0])
         assertRejects("cross_entropy", ["f32[N, 10]", "bool[N]"], [:],
                       "'cross_entropy' needs labels that are integer class indices [N] or probabilities [N, C], found bool[N]")
     }

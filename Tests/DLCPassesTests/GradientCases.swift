@@ -157,6 +157,8 @@ let gradientCases: [GradCase] = {
     cases.append(GradCase("cross_entropy", [u([4, 5], -2, 2), u([4, 5], 0, 1)], label: "probabilities"))
     cases.append(GradCase("cross_entropy", [u([4, 5], -2, 2), labels([1, 0, 4, 2])], types: [f64([N, 5]), TensorType(.i64, [N])],
                           label: "symbolic"))
+    cases.append(GradCase("nll_loss", [u([4, 5], -3, -0.1), labels([1, 0, 4, 2])]))
+    cases.append(GradCase("nll_loss", [u([3, 3], -3, -0.1), labels([2, 2, 0], .i32)]))
     cases.append(GradCase("l1_penalty", [u([3, 4])]))
     cases.append(GradCase("l2_penalty", [u([3, 4])]))
     // Dropout: the layer (dropout_mask · x); the mask is the same draw in every run (seeded per node).

@@ -64,6 +64,8 @@ int dlc_lrn(int dtype, int64_t n, int64_t c, int64_t s, int64_t size, double alp
 /// Mean softmax cross-entropy of logits [n, c] with integer labels (labelType i32/i64) or
 /// probabilities (labelType = the logits' dtype). Returns -1 for a label out of range.
 int dlc_cross_entropy(int dtype, int labelType, int64_t n, int64_t c, const void *logits, const void *labels, void *y);
+/// Mean over rows of −lp[r, labels[r]] (integer labels); -1 for a label out of range.
+int dlc_nll_loss(int dtype, int labelType, int64_t n, int64_t c, const void *lp, const void *labels, void *y);
 /// Pair losses over n elements: 0 mse, 1 mae, 2 binary_cross_entropy, 3 bce_with_logits,
 /// 4 kl_div, 5 gaussian_kl (rows = batch size).
 int dlc_pair_loss(int dtype, int op, int64_t n, int64_t rows, const void *a, const void *b, void *y);

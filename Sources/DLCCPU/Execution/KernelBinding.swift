@@ -114,6 +114,7 @@ extension Executor {
             return { dlc_mean_rows(t, rows, len, src, out) }
         case .crossEntropy:
             let (t, lt, n, c, out) = (i32(0), i32(1), i64(2), i64(3), y[0])
+            if a.count > 4 && a[4] == 1 { return { dlc_nll_loss(t, lt, n, c, x[0], x[1], out) } }
             return { dlc_cross_entropy(t, lt, n, c, x[0], x[1], out) }
         case .pairLoss:
             let (t, op, n, rows, out) = (i32(0), i32(1), i64(2), i64(3), y[0])

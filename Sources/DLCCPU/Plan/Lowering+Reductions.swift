@@ -7,7 +7,7 @@
 //   batchNormInference (f32), batchNormTraining, batchNormBackward (oneDNN): ints [N, C, H·W], floats [eps]
 //   lrn:          ints [dtype, N, C, S, size], floats [alpha, beta, k]
 //   meanRows:     ints [dtype, rows, rowLength]
-//   crossEntropy: ints [dtype, labelDtype, N, C]
+//   crossEntropy: ints [dtype, labelDtype, N, C, fromLogProbabilities] (1: nll_loss, the operand is log-probabilities)
 //   pairLoss:     ints [dtype, opCode, count, rows]
 //   penalty:      ints [dtype, opCode, count]
 //   random:       ints [dtype, kind, count], floats [p0, p1]; kind 0 uniform, 1 normal, 2 bernoulli, 3 dropout, 4 dropout mask
@@ -85,10 +85,11 @@ extension Lowerer {
             return true
         }
         switch node.op {
-        case "cross_entropy":
+        case "cross_entropy", "nll_loss":
             let logits = node.inputs[0], s = try shape(logits)
             try require(node, logits, floats)
-            try emit(.crossEntropy, node, ints: [dtype(logits).code, dtype(node.inputs[1]).code, s[0], s[1]])
+            try emit(.crossEntropy, node, ints: [dtype(logits).code, dtype(node.inputs[1]).code, s[0], s[1],
+                                                 node.op == "nll_loss" ? 1 : 0])
         case "l1_penalty", "l2_penalty":
             let x = node.inputs[0]
             try require(node, x, floats)

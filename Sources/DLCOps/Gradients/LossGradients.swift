@@ -37,6 +37,19 @@ private let crossEntropyRule: GradientRule = { ctx in
     return [dz, dp]
 }
 
+/// nll_loss = −mean over rows of lp[r, label_r]: d lp = −one_hot(labels)·g/N.
+private let nllLossRule: GradientRule = { ctx in
+    guard let g = ctx.cotangents[0] else { return [nil, nil] }
+    let e = Emit(ctx), lp = ctx.inputs[0], labels = ctx.inputs[1]
+    guard let depth = lp.shape[1].value else {
+        throw DLCError("the gradient of 'nll_loss' needs a known class count, found \(lp.type)")
+    }
+    let s = try e.divide(g, byCountOf: [lp.shape[0]])
+    var target = try e.op("one_hot", [labels], ["depth": .int(depth)])
+    if target.dtype != lp.dtype { target = try e.op("cast", [target], ["dtype": .dtype(lp.dtype)]) }
+    return [try e.neg(e.mul(target, s)), nil]
+}
+
 let lossGradients: GradientTable = [
     // mean((p − t)²)
     ("mse", pairLoss { e, p, t, s in
@@ -71,6 +84,7 @@ let lossGradients: GradientTable = [
         (try e.mul(mu, s), try e.mul(e.scale(e.sub(e.op("exp", [lv]), e.c(1, lv)), 0.5), s))
     }),
     ("cross_entropy", crossEntropyRule),
+    ("nll_loss", nllLossRule),
     ("l1_penalty", { ctx in
         guard let g = ctx.cotangents[0] else { return [nil] }
         let e = Emit(ctx)
