@@ -57,7 +57,7 @@ model M {
 """)
         _ = try TrainingGraph.build(g, options: TrainingOptions(optimizer: OptimizerConfig(kind: .sgd, lr: 0.1)),
                                     registry: TestCompiler.registry)
-        try Pipelines.prepareForExecution(g, registry: TestCompiler.registry)
+        try Pipelines.prepareForExecution(g, registry: TestCompiler.registry, inference: false)
         XCTAssertFalse(g.nodes.contains { $0.op == "log_softmax" || $0.op == "nll_loss" }, GraphPrinter().print(g))
         XCTAssertEqual(g.nodes.filter { $0.op == "cross_entropy" }.count, 1)
     }
