@@ -76,6 +76,16 @@ final class CommandLineTests: XCTestCase {
         let training = try DLCProcess.run(["compile", "models/digits_resnet.dlg", "--emit", "plan", "--train"])
         XCTAssertTrue(training.stdout.contains("batchNormTraining"), training.stdout)
         XCTAssertFalse(training.stdout.contains("[once per state]"), training.stdout)
+        // dlc bench --infer counts the kernels every step runs, the folded weights' apart.
+        func bench(_ extra: [String]) throws -> [String: Any] {
+            let o = try DLCProcess.run(["bench", "models/digits_resnet.dlg", "--infer", "--batch", "2", "--runs", "1", "--steps", "1", "--json"] + extra)
+            XCTAssertEqual(o.status, 0, o.stderr)
+            return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as? [String: Any])
+        }
+        let foldedBench = try bench([]), keptBench = try bench(["--disable-pass", "fold-batch-norm"])
+        XCTAssertGreaterThan(foldedBench["once_per_state_kernels"] as? Int ?? 0, 0)
+        XCTAssertEqual(keptBench["once_per_state_kernels"] as? Int, 0)
+        XCTAssertLessThan(foldedBench["kernels"] as? Int ?? .max, keptBench["kernels"] as? Int ?? 0)
         let printed = try DLCProcess.run(["compile", "models/digits_mlp.dlg", "--emit", "fused", "--print-after", "remove-dropout"])
         XCTAssertTrue(printed.stdout.hasPrefix("// after remove-dropout\ngraph DigitsMLP {"), printed.stdout)
         // remove-dropout redirects the uses of the product; the mask is gone from the final graph.
