@@ -62,6 +62,9 @@ final class InferenceRewriteParityTests: XCTestCase {
 
     func testDeepResidualFolds() throws { try assertFoldedMatchesUnfolded("models/deep_residual.dlg", batch: 2) }
 
+    /// The GAN's generator: dense layers followed by batch norm ([N, C]).
+    func testGANGeneratorFolds() throws { try assertFoldedMatchesUnfolded("models/gan.dlg", batch: 3) }
+
     /// Dropout is gone from the inference plan (no random step, no mask) and still samples in
     /// the training step.
     func testDropoutLeavesOnlyTheInferencePlan() throws {
