@@ -27,9 +27,10 @@ let package = Package(
                                                       "DLCFrontend", "DLCReference"], swiftSettings: swift5),
         .target(name: "DLCReference", dependencies: [core], swiftSettings: swift5),
         // The CPU back end: oneDNN as a system library, own kernels in C (optimized even in
-        // debug builds), and DLCCPU (plans, memory planner, executor, .dlp files).
+        // debug builds; the multi-segment fused kernel runs on libgomp's threads), and DLCCPU (plans,
+        // memory planner, executor, .dlp files).
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("gomp")]),
         .target(name: "DLCCPU", dependencies: [core, "CDNNL", "CKernels"], swiftSettings: swift5),
         // Data loading for training; CDLCData embeds the digits data set and wraps zlib.
         .target(name: "CDLCData", linkerSettings: [.linkedLibrary("z")]),

@@ -83,11 +83,11 @@ extension DiagramSupport {
 extension DiagramSupport {
     /// Runs the execution pipeline (fusion) on `graph` in place, as the CPU back end sees it
     /// before lowering, for the `fused` diagram. Returns the number of fused kernels (fused
-    /// elementwise groups and matmuls with their epilogues).
+    /// elementwise groups, their multi-segment merges and matmuls with their epilogues).
     @discardableResult
     public static func fuse(_ graph: Graph, registry: Registry, disabled: Set<String> = []) throws -> Int {
         try ExecutionPasses.run(graph, registry: registry, disabled: disabled, inference: true)
-        return graph.nodes.filter { $0.op == "fused_elementwise" || $0.op == "fused_matmul" }.count
+        return graph.nodes.filter { ["fused_elementwise", "fused_elementwise_multi", "fused_matmul"].contains($0.op) }.count
     }
 
     /// The execution plan of `graph` (inference, every symbolic dimension bound to `batch`)
@@ -113,7 +113,13 @@ extension DiagramSupport {
         }
         let steps = plan.steps.map { s in
             let node = s.node >= 0 && s.node < graph.nodes.count ? graph.nodes[s.node] : nil
-            let program = node.flatMap { $0.op == "fused_elementwise" ? try? FusedProgram(attributes: $0.attributes) : nil }
+            let program = node.flatMap { n -> FusedProgram? in
+                switch n.op {
+                case "fused_elementwise": return try? FusedProgram(attributes: n.attributes)
+                case "fused_elementwise_multi": return (try? FusedMultiLayout(n.attributes, operands: n.inputs.count))?.program
+                default: return nil
+                }
+            }
             return PlanSketch.Step(kernel: s.kernel.rawValue, op: s.op, family: registry.ops[s.op]?.family ?? .other,
                                    scope: node?.scope ?? "", inputs: s.inputs, outputs: s.outputs, inPlace: s.inPlace,
                                    oncePerState: s.stateDerived, detail: program.map { p in p.instructions.map(\.op).joined(separator: " → ") })

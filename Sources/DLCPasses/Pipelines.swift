@@ -28,6 +28,7 @@ public let standardPassesPlugin = Plugin(name: "passes", summary: "the standard 
         FuseSoftmaxLossPass()
     })
     try r.register(fusedElementwiseOp)
+    try r.register(fusedElementwiseMultiOp)
     try r.register(fusedMatMulOp)
     try r.register(PassSpec(name: "fuse-epilogue",
                             summary: "merges a matmul with its following bias/residual adds, scaling and activations into fused_matmul nodes") {
@@ -35,6 +36,10 @@ public let standardPassesPlugin = Plugin(name: "passes", summary: "the standard 
     })
     try r.register(PassSpec(name: "fuse-elementwise",
                             summary: "groups chains and trees of elementwise ops into fused_elementwise nodes") { FuseElementwisePass() })
+    try r.register(PassSpec(name: "fuse-horizontal",
+                            summary: "merges independent fused_elementwise nodes (and single elementwise ops) with the same program, such as the optimizer updates of all parameters, into fused_elementwise_multi nodes") {
+        FuseHorizontalPass()
+    })
 }
 
 /// The named pipelines.
@@ -42,7 +47,7 @@ public enum Pipelines {
     /// What `dlc compile` runs on every model: check, re-type, clean, check again.
     public static let standard = ["verify", "infer-shapes", "dce", "verify"]
     /// What runs on a graph before it is lowered for execution (after the training step is built).
-    public static let execution = ["simplify", "fuse-softmax-loss", "cse", "dce", "fuse-epilogue", "fuse-elementwise", "dce", "verify"]
+    public static let execution = ["simplify", "fuse-softmax-loss", "cse", "dce", "fuse-epilogue", "fuse-elementwise", "fuse-horizontal", "dce", "verify"]
     /// The rewrites only valid when nothing is trained: dropout is the identity and batch
     /// norm uses its running statistics, so it folds into the layer before it.
     public static let inferenceRewrites = ["remove-dropout", "fold-batch-norm"]

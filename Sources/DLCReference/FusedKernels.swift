@@ -1,44 +1,68 @@
-// The reference kernel of `fused_elementwise`: runs the group's instructions one by one with
-// the reference kernels of their ops (so the fused node means exactly what the group meant),
-// then broadcasts each result to the node's result shape.
+// The reference kernels of `fused_elementwise` and `fused_elementwise_multi`: run the group's
+// instructions one by one with the reference kernels of their ops (so the fused node means
+// exactly what the group meant), then broadcast each result to the node's result shape; the
+// multi node does that once per segment.
 import DLCCore
 
 func registerFusedKernels(_ k: ReferenceKernels) {
     k.register("fused_elementwise") { ctx in
         let program = try FusedProgram(attributes: ctx.arguments.statics)
         guard case .dtype(let d)? = ctx.arguments.statics["dtype"] else { throw DLCError("fused_elementwise needs a dtype") }
-        var temps: [HostTensor] = []
-        for (i, ins) in program.instructions.enumerated() {
-            let boolOperand = { (j: Int) in
-                ins.op.hasPrefix("logical_") || (ins.op == "where" && j == 0)
-            }
-            let operands: [HostTensor] = try ins.operands.enumerated().map { j, o in
-                switch o {
-                case .input(let k):
-                    guard k < ctx.inputs.count else { throw DLCError("instruction \(i) reads operand \(k) of \(ctx.inputs.count)") }
-                    return ctx.inputs[k]
-                case .temp(let k): return temps[k]
-                case .constant(let c): return HostTensor.from([c], shape: [], dtype: boolOperand(j) ? .bool : d)
-                }
-            }
-            var shape: [Int] = []
-            for o in operands {
-                guard let s = broadcastShapes(shape, o.shape) else { throw DLCError("instruction \(i): operands do not broadcast") }
-                shape = s
-            }
-            guard let kernel = ReferenceKernels.standard.kernel(for: ins.op) else {
-                throw DLCError("instruction \(i): no reference kernel for '\(ins.op)'")
-            }
-            let sub = ReferenceKernelContext(inputs: operands, arguments: Arguments(statics: ins.attributes),
-                                             outputShapes: [shape], outputTypes: [ins.dtype], rng: ctx.rng, training: ctx.training)
-            temps.append(try kernel(sub)[0])
+        return try runFusedProgram(program, dtype: d, inputs: ctx.inputs, outputShapes: ctx.outputShapes,
+                                   outputTypes: ctx.outputTypes, ctx)
+    }
+    // One program per segment: segment s reads its own operands and writes its own results.
+    k.register("fused_elementwise_multi") { ctx in
+        let layout = try FusedMultiLayout(ctx.arguments.statics, operands: ctx.inputs.count)
+        let per = layout.operandsPerSegment, r = layout.program.results.count
+        guard ctx.outputShapes.count == layout.shapes.count * r else {
+            throw DLCError("fused_elementwise_multi: \(ctx.outputShapes.count) results for \(layout.shapes.count) segments of \(r)")
         }
-        return program.results.enumerated().map { r, k in
-            let t = temps[k], shape = ctx.outputShapes[r]
-            if t.shape == shape { return t.converted(to: ctx.outputTypes[r]) }
-            let values = t.doubles, index = broadcastIndices(from: t.shape, to: shape)
-            return HostTensor.from(index.map { values[$0] }, shape: shape, dtype: ctx.outputTypes[r])
+        var results: [HostTensor] = []
+        for s in layout.shapes.indices {
+            results += try runFusedProgram(layout.program, dtype: layout.dtype, inputs: Array(ctx.inputs[(s * per)..<((s + 1) * per)]),
+                                           outputShapes: Array(ctx.outputShapes[(s * r)..<((s + 1) * r)]),
+                                           outputTypes: Array(ctx.outputTypes[(s * r)..<((s + 1) * r)]), ctx)
         }
+        return results
+    }
+}
+
+/// Runs a fused program's instructions one by one with the reference kernels of their ops,
+/// then broadcasts each result to its shape.
+private func runFusedProgram(_ program: FusedProgram, dtype d: DType, inputs: [HostTensor], outputShapes: [[Int]],
+                             outputTypes: [DType], _ ctx: ReferenceKernelContext) throws -> [HostTensor] {
+    var temps: [HostTensor] = []
+    for (i, ins) in program.instructions.enumerated() {
+        let boolOperand = { (j: Int) in
+            ins.op.hasPrefix("logical_") || (ins.op == "where" && j == 0)
+        }
+        let operands: [HostTensor] = try ins.operands.enumerated().map { j, o in
+            switch o {
+            case .input(let k):
+                guard k < inputs.count else { throw DLCError("instruction \(i) reads operand \(k) of \(inputs.count)") }
+                return inputs[k]
+            case .temp(let k): return temps[k]
+            case .constant(let c): return HostTensor.from([c], shape: [], dtype: boolOperand(j) ? .bool : d)
+            }
+        }
+        var shape: [Int] = []
+        for o in operands {
+            guard let s = broadcastShapes(shape, o.shape) else { throw DLCError("instruction \(i): operands do not broadcast") }
+            shape = s
+        }
+        guard let kernel = ReferenceKernels.standard.kernel(for: ins.op) else {
+            throw DLCError("instruction \(i): no reference kernel for '\(ins.op)'")
+        }
+        let sub = ReferenceKernelContext(inputs: operands, arguments: Arguments(statics: ins.attributes),
+                                         outputShapes: [shape], outputTypes: [ins.dtype], rng: ctx.rng, training: ctx.training)
+        temps.append(try kernel(sub)[0])
+    }
+    return program.results.enumerated().map { r, k in
+        let t = temps[k], shape = outputShapes[r]
+        if t.shape == shape { return t.converted(to: outputTypes[r]) }
+        let values = t.doubles, index = broadcastIndices(from: t.shape, to: shape)
+        return HostTensor.from(index.map { values[$0] }, shape: shape, dtype: outputTypes[r])
     }
 }
 

@@ -122,4 +122,16 @@ int dlc_fused(int dtype, int rank, const int64_t *shape, int nin, const int64_t 
               int nconst, const double *consts, int ninstr, const int64_t *code, const double *imm, int nout,
               const int64_t *out_regs, void *const *outputs, void *scratch);
 
+// fused_multi.c ---------------------------------------------------------------------------
+/// Elements per chunk of dlc_fused_multi: the unit of work a thread takes.
+enum { DLC_FUSED_CHUNK = 8192 };
+/// One fused program (registers, code, imm, out_regs as for dlc_fused) over nseg segments of
+/// counts[s] elements, f32 or f64. Segment s reads inputs[s·nin + i], contiguous when
+/// full[s·nin + i] is 1, a scalar when 0, and writes its result r contiguously to
+/// outputs[s·nout + r]. Runs on libgomp's threads when there are at least two chunks. Returns
+/// 0, -1 for an unknown code or bad arguments, -2 when scratch memory cannot be allocated.
+int dlc_fused_multi(int dtype, int nseg, const int64_t *counts, int nin, const int64_t *full, const void *const *inputs,
+                    int nconst, const double *consts, int ninstr, const int64_t *code, const double *imm, int nout,
+                    const int64_t *out_regs, void *const *outputs);
+
 #endif

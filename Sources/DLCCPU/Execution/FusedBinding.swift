@@ -1,4 +1,5 @@
-// Binding of `fused` steps (see Lowering+Fused.swift) to dlc_fused.
+// Binding of `fused` steps (see Lowering+Fused.swift) to dlc_fused, and of `fusedMulti` steps
+// (Lowering+FusedMulti.swift) to dlc_fused_multi.
 import CKernels
 import DLCCore
 
@@ -19,6 +20,26 @@ extension Executor {
         let (r, ni, nc, nn, no) = (Int32(rank), Int32(nin), Int32(nconst), Int32(ninstr), Int32(nout))
         return {
             dlc_fused(dtype, r, shape, ni, strides, ins, nc, doubles, nn, code, doubles + nconst, no, outRegs, outs, scratch)
+        }
+    }
+}
+
+extension Executor {
+    /// Binds a `fusedMulti` step (see Lowering+FusedMulti.swift) to dlc_fused_multi.
+    func bindFusedMulti(_ s: PlanStep) -> () -> Int32 {
+        let a = s.ints
+        let (dtype, nseg, nin, nconst, ninstr, nout) = (Int32(a[0]), a[1], a[2], a[3], a[4], a[5])
+        let code = stable(a[6...]), outRegs = code + 6 * ninstr, counts = outRegs + nout, full = counts + nseg
+        let doubles = UnsafeMutableRawPointer(stable(s.floats.map { Int(Int64(bitPattern: $0.bitPattern)) }[...]))
+            .assumingMemoryBound(to: Double.self)
+        // Pointer arrays in the executor's argument blocks (64-bit addresses).
+        let ins = UnsafeRawPointer(stable(s.inputs.map { Int(bitPattern: pointer($0)) }[...]))
+            .assumingMemoryBound(to: UnsafeRawPointer?.self)
+        let outs = UnsafeRawPointer(stable(s.outputs.map { Int(bitPattern: pointer($0)) }[...]))
+            .assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+        let (ns, ni, nc, nn, no) = (Int32(nseg), Int32(nin), Int32(nconst), Int32(ninstr), Int32(nout))
+        return {
+            dlc_fused_multi(dtype, ns, counts, ni, full, ins, nc, doubles, nn, code, doubles + nconst, no, outRegs, outs)
         }
     }
 }

@@ -141,6 +141,8 @@ extension Executor {
             return bindMatMul(a, x, y)
         case .fused:
             return bindFused(s)
+        case .fusedMulti:
+            return bindFusedMulti(s)
         case .custom:
             guard let k = plan.pluginKernels[s.node] else {
                 throw DLCError("step \(index) ('\(s.op)') of '\(plan.name)' has no plugin kernel; load the plugin that provides '\(s.op)'")

@@ -38,6 +38,8 @@ public enum KernelKind: String, Sendable, CaseIterable {
     case geluBackward, scatterAdd, poolingBackward
     /// A fused elementwise program (`Lowering+Fused.swift`).
     case fused
+    /// One fused elementwise program over several segments (`Lowering+FusedMulti.swift`).
+    case fusedMulti
     case matmul, convolution, deconvolution, pooling, convolutionBackwardWeight
     /// Batch normalization through oneDNN: inference (f32), the training step's, its gradient.
     case batchNormInference, batchNormTraining, batchNormBackward

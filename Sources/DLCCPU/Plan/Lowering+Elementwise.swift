@@ -34,6 +34,7 @@ extension Lowerer {
             switch op {
             case "where": try lowerWhere(node)
             case "fused_elementwise": try lowerFused(node)
+            case "fused_elementwise_multi": try lowerFusedMulti(node)
             case "cast":
                 let n = try shape(node.inputs[0]).reduce(1, *)
                 try emit(.cast, node, ints: [dtype(node.inputs[0]).code, dtype(node.outputs[0]).code, n])

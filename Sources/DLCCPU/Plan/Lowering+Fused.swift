@@ -5,28 +5,27 @@
 // Registers: the operands, then the constants, then one per instruction (see dlc_fused).
 import DLCCore
 
-extension Lowerer {
-    mutating func lowerFused(_ node: Node) throws {
-        let program = try FusedProgram(attributes: node.attributes)
-        let d = dtype(node.outputs[0])
-        guard d.isFloat else { throw node.fail("element type \(d) is not supported (the fused kernel takes f32, f64)") }
-        let out = try shape(node.outputs[0])
-        for o in node.outputs where try shape(o) != out { throw node.fail("the results of a fused node must have one shape") }
-        var (shp, st) = collapse(out, try node.inputs.map { broadcastStrides(try shape($0), to: out) })
-        if shp.isEmpty { shp = [1]; st = st.map { _ in [0] } }
-        guard shp.count <= 8 else { throw node.fail("more than 8 broadcast dimensions") }
-        let nin = node.inputs.count
-        var consts: [Double] = []
+/// A fused program in the form of the C kernels (`dlc_fused`, `dlc_fused_multi`): the distinct
+/// inlined constants, six code words and two immediates per instruction, the result registers.
+struct FusedKernelCode {
+    var constants: [Double] = []
+    var code: [Int] = []
+    var immediates: [Double] = []
+    var resultRegisters: [Int] = []
+
+    /// Encodes `program` for `operands` operand registers of element type `d`.
+    init(_ program: FusedProgram, operands nin: Int, dtype d: DType, node: Node) throws {
         for ins in program.instructions {
-            for case .constant(let c) in ins.operands where !consts.contains(c) { consts.append(c) }
+            for case .constant(let c) in ins.operands where !constants.contains(c) { constants.append(c) }
         }
-        let base = nin + consts.count
-        var code: [Int] = [], imm: [Double] = []
+        let base = nin + constants.count
         for (i, ins) in program.instructions.enumerated() {
-            let regs = ins.operands.map { o -> Int in
+            let regs = try ins.operands.map { o -> Int in
                 switch o {
-                case .input(let k): return k
-                case .constant(let c): return nin + consts.firstIndex(of: c)!
+                case .input(let k):
+                    guard k < nin else { throw node.fail("instruction \(i) reads operand \(k) of \(nin)") }
+                    return k
+                case .constant(let c): return nin + constants.firstIndex(of: c)!
                 case .temp(let k): return base + k
                 }
             }
@@ -53,9 +52,25 @@ extension Lowerer {
                 throw node.fail("instruction \(i) ('\(ins.op)') has bad operands")
             }
             code += [kind, op, base + i, regs[0], regs.count > 1 ? regs[1] : -1, regs.count > 2 ? regs[2] : -1]
-            imm += [alpha, beta]
+            immediates += [alpha, beta]
         }
-        try emit(.fused, node, ints: [d.code, shp.count, nin, consts.count, program.instructions.count, program.results.count]
-                 + shp + st.flatMap { $0 } + code + program.results.map { base + $0 }, floats: consts + imm)
+        resultRegisters = program.results.map { base + $0 }
+    }
+}
+
+extension Lowerer {
+    mutating func lowerFused(_ node: Node) throws {
+        let program = try FusedProgram(attributes: node.attributes)
+        let d = dtype(node.outputs[0])
+        guard d.isFloat else { throw node.fail("element type \(d) is not supported (the fused kernel takes f32, f64)") }
+        let out = try shape(node.outputs[0])
+        for o in node.outputs where try shape(o) != out { throw node.fail("the results of a fused node must have one shape") }
+        var (shp, st) = collapse(out, try node.inputs.map { broadcastStrides(try shape($0), to: out) })
+        if shp.isEmpty { shp = [1]; st = st.map { _ in [0] } }
+        guard shp.count <= 8 else { throw node.fail("more than 8 broadcast dimensions") }
+        let nin = node.inputs.count
+        let k = try FusedKernelCode(program, operands: nin, dtype: d, node: node)
+        try emit(.fused, node, ints: [d.code, shp.count, nin, k.constants.count, program.instructions.count, program.results.count]
+                 + shp + st.flatMap { $0 } + k.code + k.resultRegisters, floats: k.constants + k.immediates)
     }
 }

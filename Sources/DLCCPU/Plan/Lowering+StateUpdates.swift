@@ -8,7 +8,7 @@ import DLCCore
 
 extension Lowerer {
     /// Kernels whose result element i depends only on element i of same-sized operands.
-    static let inPlaceUpdateKernels: Set<KernelKind> = [.unary, .binary, .select, .cast, .fused]
+    static let inPlaceUpdateKernels: Set<KernelKind> = [.unary, .binary, .select, .cast, .fused, .fusedMulti]
 
     /// Rebinds the sources of `updates` (state slot, source buffer) to the state's bytes where
     /// that is safe (see the file header); the plan's other ports are `ports`.
@@ -27,9 +27,12 @@ extension Lowerer {
                   Self.inPlaceUpdateKernels.contains(steps[p].kernel), buffers[target].viewOf == nil,
                   buffers[src].bytes == buffers[target].bytes, !portRoots.contains(target),
                   (lastRead[target] ?? -1) <= p else { continue }
-            // The step may read the old value only element for element.
-            let readsOld = steps[p].inputs.filter { roots[$0] == target }
-            guard readsOld.allSatisfy({ buffers[$0].count == buffers[src].count }) else { continue }
+            // The step may read the old value only element for element, and (several segments
+            // in one step) only in the segment that writes the new one.
+            let (own, others) = steps[p].inputsOfSegment(ofOutput: steps[p].outputs.firstIndex(of: src)!)
+            let readsOld = own.filter { roots[$0] == target }
+            guard readsOld.allSatisfy({ buffers[$0].count == buffers[src].count }),
+                  !others.contains(where: { roots[$0] == target }) else { continue }
             buffers[src].viewOf = target
             buffers[src].region = buffers[target].region
             buffers[src].offset = buffers[target].offset

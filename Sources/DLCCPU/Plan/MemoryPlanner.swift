@@ -7,9 +7,10 @@
 //    live to the end of the run; a root nobody reads dies right after its step.
 // 2. Placement, step by step. For each output of step i:
 //    - in place: if the step is elementwise (unary, binary, where, cast, bernoulli/dropout;
-//      fused, for each of its results),
-//      one of its arena inputs dies at step i, is not kept to the end, and has exactly the
-//      output's size, the output takes over that input's bytes;
+//      fused, for each of its results; fusedMulti, for each result over its own segment's
+//      operands that no other segment reads), one of its arena inputs dies at step i, is not
+//      kept to the end, and has exactly the output's size, the output takes over that input's
+//      bytes;
 //    - otherwise best fit: the smallest free block that holds it (split, remainder stays
 //      free); if none does, the top of the arena grows (absorbing a free block at the top).
 //    Then every root whose last use is step i returns its block to the free list, merged
@@ -25,7 +26,9 @@ import DLCCore
 /// Places the arena buffers of a plan (see the file header for the algorithm).
 public enum MemoryPlanner {
     /// Kernels whose output may overwrite a same-sized input that dies at the step.
-    static let elementwise: Set<KernelKind> = [.unary, .binary, .select, .cast, .random, .fused]
+    static let elementwise: Set<KernelKind> = [.unary, .binary, .select, .cast, .random, .fused, .fusedMulti]
+    /// Kernels with several results, each of which may run in place.
+    static let elementwiseWithResults: Set<KernelKind> = [.fused, .fusedMulti]
 
     /// The buffer owning the bytes of `b`.
     static func root(_ b: Int, _ buffers: [PlanBuffer]) -> Int {
@@ -74,14 +77,17 @@ public enum MemoryPlanner {
         for (r, span) in life { dying[span.upperBound, default: []].append(r) }
         for i in steps.indices {
             var transferred: Set<Int> = []
-            for o in steps[i].outputs {
+            for (k, o) in steps[i].outputs.enumerated() {
                 let r = root(o, buffers)
                 guard buffers[r].region == .arena, life[r]?.lowerBound == i, r == o, !persistent.contains(r) else { continue }
                 let size = alignUp(max(buffers[r].bytes, 1))
                 naive += size
-                if elementwise.contains(steps[i].kernel), steps[i].outputs.count == 1 || steps[i].kernel == .fused,
-                   let donor = steps[i].inputs.map({ root($0, buffers) }).first(where: { d in
-                       buffers[d].region == .arena && life[d]?.upperBound == i && !transferred.contains(d)
+                let (own, others) = steps[i].inputsOfSegment(ofOutput: k)
+                let shared = Set(others.map { root($0, buffers) })
+                if elementwise.contains(steps[i].kernel),
+                   steps[i].outputs.count == 1 || elementwiseWithResults.contains(steps[i].kernel),
+                   let donor = own.map({ root($0, buffers) }).first(where: { d in
+                       buffers[d].region == .arena && life[d]?.upperBound == i && !transferred.contains(d) && !shared.contains(d)
                            && alignUp(max(buffers[d].bytes, 1)) == size && buffers[d].bytes == buffers[r].bytes
                    }) {
                     buffers[r].offset = buffers[donor].offset
