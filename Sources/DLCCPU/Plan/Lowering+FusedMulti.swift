@@ -37,12 +37,27 @@ extension Lowerer {
 }
 
 extension PlanStep {
-    /// The inputs that output `k` reads element for element, and the step's other inputs. A
-    /// `fusedMulti` output belongs to one segment: it may overwrite only its own segment's
-    /// operands, and none that another segment reads too. Other kernels: all inputs are its own.
-    func inputsOfSegment(ofOutput k: Int) -> (own: [Int], others: [Int]) {
-        guard kernel == .fusedMulti else { return (inputs, []) }
-        let nin = ints[2], nout = ints[5], s = k / nout
-        return (Array(inputs[(s * nin)..<((s + 1) * nin)]), Array(inputs[..<(s * nin)] + inputs[((s + 1) * nin)...]))
+    /// The inputs output `k` reads: for a `fusedMulti` step its own segment's operands, for any
+    /// other step all of them.
+    func inputsOfSegment(ofOutput k: Int) -> ArraySlice<Int> {
+        guard kernel == .fusedMulti else { return inputs[...] }
+        let nin = ints[2], s = k / ints[5]
+        return inputs[(s * nin)..<((s + 1) * nin)]
+    }
+
+    /// For each output, the roots (`root` maps a buffer to the one owning its bytes) of the
+    /// inputs it may overwrite element for element: for a `fusedMulti` step those of its own
+    /// segment that no other segment reads, for any other step all of them. Linear in the
+    /// inputs (a training step's update has one segment per parameter).
+    func inPlaceCandidates(root: (Int) -> Int) -> [[Int]] {
+        let roots = inputs.map(root)
+        guard kernel == .fusedMulti else { return outputs.map { _ in roots } }
+        let nseg = ints[1], nin = ints[2], nout = ints[5]
+        var segmentsReading: [Int: Int] = [:]
+        for s in 0..<nseg { for r in Set(roots[(s * nin)..<((s + 1) * nin)]) { segmentsReading[r, default: 0] += 1 } }
+        return outputs.indices.map { k in
+            let s = k / nout
+            return roots[(s * nin)..<((s + 1) * nin)].filter { segmentsReading[$0] == 1 }
+        }
     }
 }

@@ -14,25 +14,28 @@ extension Lowerer {
     /// that is safe (see the file header); the plan's other ports are `ports`.
     mutating func placeUpdatesInState(_ updates: [StateUpdate], ports: [Int]) {
         let roots = buffers.indices.map { MemoryPlanner.root($0, buffers) }
-        var producer: [Int: Int] = [:]
+        var producer: [Int: (step: Int, result: Int)] = [:]
         var lastRead: [Int: Int] = [:]
         for (i, s) in steps.enumerated() {
-            for o in s.outputs { producer[o] = i }
+            for (k, o) in s.outputs.enumerated() { producer[o] = (i, k) }
             for x in s.inputs { lastRead[roots[x]] = i }
         }
         let portRoots = Set(ports.map { roots[$0] })
+        // By step, computed once (one step may write many updates): the roots each result may
+        // overwrite, and the roots of all its inputs.
+        var reads: [Int: (candidates: [[Int]], all: Set<Int>)] = [:]
         for u in updates {
             let target = state[u.slot].buffer, src = u.source
-            guard buffers[src].region == .arena, buffers[src].viewOf == nil, let p = producer[src],
+            guard buffers[src].region == .arena, buffers[src].viewOf == nil, let (p, k) = producer[src],
                   Self.inPlaceUpdateKernels.contains(steps[p].kernel), buffers[target].viewOf == nil,
                   buffers[src].bytes == buffers[target].bytes, !portRoots.contains(target),
                   (lastRead[target] ?? -1) <= p else { continue }
             // The step may read the old value only element for element, and (several segments
             // in one step) only in the segment that writes the new one.
-            let (own, others) = steps[p].inputsOfSegment(ofOutput: steps[p].outputs.firstIndex(of: src)!)
-            let readsOld = own.filter { roots[$0] == target }
+            if reads[p] == nil { reads[p] = (steps[p].inPlaceCandidates { roots[$0] }, Set(steps[p].inputs.map { roots[$0] })) }
+            let readsOld = steps[p].inputsOfSegment(ofOutput: k).filter { roots[$0] == target }
             guard readsOld.allSatisfy({ buffers[$0].count == buffers[src].count }),
-                  !others.contains(where: { roots[$0] == target }) else { continue }
+                  !reads[p]!.all.contains(target) || reads[p]!.candidates[k].contains(target) else { continue }
             buffers[src].viewOf = target
             buffers[src].region = buffers[target].region
             buffers[src].offset = buffers[target].offset

@@ -77,17 +77,16 @@ public enum MemoryPlanner {
         for (r, span) in life { dying[span.upperBound, default: []].append(r) }
         for i in steps.indices {
             var transferred: Set<Int> = []
+            let candidates = elementwise.contains(steps[i].kernel) ? steps[i].inPlaceCandidates { root($0, buffers) } : []
             for (k, o) in steps[i].outputs.enumerated() {
                 let r = root(o, buffers)
                 guard buffers[r].region == .arena, life[r]?.lowerBound == i, r == o, !persistent.contains(r) else { continue }
                 let size = alignUp(max(buffers[r].bytes, 1))
                 naive += size
-                let (own, others) = steps[i].inputsOfSegment(ofOutput: k)
-                let shared = Set(others.map { root($0, buffers) })
                 if elementwise.contains(steps[i].kernel),
                    steps[i].outputs.count == 1 || elementwiseWithResults.contains(steps[i].kernel),
-                   let donor = own.map({ root($0, buffers) }).first(where: { d in
-                       buffers[d].region == .arena && life[d]?.upperBound == i && !transferred.contains(d) && !shared.contains(d)
+                   let donor = candidates[k].first(where: { d in
+                       buffers[d].region == .arena && life[d]?.upperBound == i && !transferred.contains(d)
                            && alignUp(max(buffers[d].bytes, 1)) == size && buffers[d].bytes == buffers[r].bytes
                    }) {
                     buffers[r].offset = buffers[donor].offset
