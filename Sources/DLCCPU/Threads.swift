@@ -2,7 +2,8 @@
 // the executor caps them at the cores this process may run on once (OMP_NUM_THREADS if set,
 // else the CPU affinity mask — under `taskset` or a container's cpuset that is fewer than the
 // machine's cores, and two threads sharing one core wait a scheduler slice at every barrier),
-// and its own kernels are single-threaded, so the two never oversubscribe the cores.
+// and its own kernels are single-threaded except dlc_fused_multi, which runs on libgomp's
+// pool under the same cap, so the two never oversubscribe the cores.
 import CDNNL
 import Foundation
 import CKernels
