@@ -11,7 +11,10 @@ import DLCCore
 /// the members are independent of each other (a path from one member to another would pass
 /// through a reader of the first before the second), and no result is computed earlier than
 /// it was — only the operands of the earlier members live until the merged node. Results
-/// nobody reads in the graph (the state updates) never close a run.
+/// nobody reads in the graph (the state updates) never close a run. A node computed from
+/// parameters and constants alone (the weights of a folded batch norm, which an inference plan
+/// computes once per state) never merges with one that reads an input, which would make it
+/// run on every step.
 public struct FuseHorizontalPass: Pass {
     public let name = "fuse-horizontal"
 
@@ -29,14 +32,23 @@ public struct FuseHorizontalPass: Pass {
         let nodes = graph.nodes
         var firstReader = [Int](repeating: Int.max, count: graph.values.count)
         for n in nodes { for v in n.inputs { firstReader[v.index] = min(firstReader[v.index], n.id.index) } }
+        // Values computed from parameters and constants alone (nothing random).
+        var fromState = [Bool](repeating: false, count: graph.values.count)
+        for n in nodes {
+            let random = context.registry.ops[n.op]?.family == .random
+                || ["dropout", "random", "bernoulli"].contains { n.op.contains($0) }
+            let derived = n.op == "param" || n.op == "constant"
+                || (n.op != "input" && !random && !n.inputs.isEmpty && n.inputs.allSatisfy { fromState[$0.index] })
+            for o in n.outputs { fromState[o.index] = derived }
+        }
 
         struct Run { var members: [Candidate]; var firstReader: Int }
         var open: [Attributes: Run] = [:]
         var runs: [[Candidate]] = []
         for n in nodes {
             guard let c = candidate(n, graph: graph, registry: context.registry) else { continue }
-            let key = c.layout.program.attributes.merging(["dtype": .dtype(c.layout.dtype),
-                                                           "operands": .int(c.operands.count)]) { a, _ in a }
+            let key = c.layout.program.attributes.merging(["dtype": .dtype(c.layout.dtype), "operands": .int(c.operands.count),
+                                                           "fromState": .bool(n.inputs.allSatisfy { fromState[$0.index] })]) { a, _ in a }
             let reader = n.outputs.map { firstReader[$0.index] }.min() ?? Int.max
             if var r = open[key], n.id.index < r.firstReader {
                 r.members.append(c)

@@ -91,6 +91,25 @@ graph Singles {
         XCTAssertEqual(g.nodes.filter { $0.op == "fused_elementwise" }.count, 6)
     }
 
+    /// Nodes computed from parameters alone (which an inference plan runs once per state)
+    /// merge with each other, never with one that reads an input.
+    func testParameterDerivedNodesMergeOnlyWithEachOther() throws {
+        let g = try PassGolden.run(PassGolden.execution(), on: """
+        model FromState {
+          input x: f32[4]
+          param p: f32[4] = ones
+          param q: f32[3] = ones
+          output a = exp(p * 2.0)
+          output b = exp(x * 2.0)
+          output c = exp(q * 2.0)
+        }
+        """)
+        let multi = g.nodes.filter { $0.op == "fused_elementwise_multi" }
+        XCTAssertEqual(multi.count, 1)
+        XCTAssertEqual(multi.first?.inputs.map { g.producer(of: $0).op }, ["param", "param"])
+        XCTAssertEqual(g.nodes.filter { $0.op == "fused_elementwise" }.count, 1, "the input's exp stays apart")
+    }
+
     func testDisabled() throws {
         let g = try PassGolden.run(PassGolden.execution(disabled: ["fuse-horizontal"]), on: """
         model Updates {
