@@ -83,11 +83,13 @@ extension DiagramSupport {
 extension DiagramSupport {
     /// Runs the execution pipeline (fusion) on `graph` in place, as the CPU back end sees it
     /// before lowering, for the `fused` diagram. Returns the number of fused kernels (fused
-    /// elementwise groups, their multi-segment merges and matmuls with their epilogues).
+    /// elementwise groups, their multi-segment merges, matmuls and convolutions with their
+    /// epilogues).
     @discardableResult
     public static func fuse(_ graph: Graph, registry: Registry, disabled: Set<String> = []) throws -> Int {
         try ExecutionPasses.run(graph, registry: registry, disabled: disabled, inference: true)
-        return graph.nodes.filter { ["fused_elementwise", "fused_elementwise_multi", "fused_matmul"].contains($0.op) }.count
+        return graph.nodes.filter { ["fused_elementwise", "fused_elementwise_multi", "fused_matmul", "fused_convolution"].contains($0.op) }
+            .count
     }
 
     /// The execution plan of `graph` (inference, every symbolic dimension bound to `batch`)

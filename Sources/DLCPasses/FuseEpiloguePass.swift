@@ -1,65 +1,26 @@
 import DLCCore
 
-/// The `fused_matmul` op: a matrix product followed by its epilogue (bias or residual adds,
-/// scaling, one or more activations), one kernel (the product, then the epilogue over each
-/// row of it while it is in cache). Operands
-/// `a` [..., M, K] and `b` [..., K, N] (before their transposes) of rank 2 or more; the batch
-/// dimensions broadcast as in `matmul`. Not differentiable (fusion runs after autodiff).
-public let fusedMatMulOp = OpSpec(
-    "fused_matmul", family: .matmul,
-    signature: Signature([ArgSpec("xs", .tensors, doc: "a, b, then the operands the epilogue adds"),
-                          ArgSpec("transpose_a", .bool, default: .bool(false), doc: "use the transpose of a's last two dimensions"),
-                          ArgSpec("transpose_b", .bool, default: .bool(false), doc: "use the transpose of b's last two dimensions"),
-                          ArgSpec("epilogue", .value, doc: "the steps after the product (see MatMulEpilogue)")]),
-    summary: "A matmul with its bias, residual, scaling and activation epilogue in one kernel (made by the fuse-epilogue pass).",
-    differentiable: false,
-    flops: { args, outs in
-        let xs = args.tensorList("xs")
-        guard xs.count >= 2, let out = outs.first else { return 0 }
-        let a = xs[0].type, ta = (try? args.bool("transpose_a")) ?? false
-        let k = a.rank < 2 ? Dim.known(1) : a.shape[a.rank - (ta ? 2 : 1)]
-        return 2 &* out.elementCount() &* (k.value ?? 1) &+ out.elementCount() &* (args.statics["epilogue"]?.listValue?.count ?? 0)
-    },
-    infer: { args in
-        let xs = args.tensorList("xs")
-        guard xs.count >= 2 else { throw DLCError("fused_matmul needs the operands a and b") }
-        let a = xs[0].type, b = xs[1].type
-        let ta = try args.bool("transpose_a"), tb = try args.bool("transpose_b")
-        guard a.rank >= 2, b.rank >= 2, a.dtype == b.dtype, a.dtype.isFloat else {
-            throw DLCError("fused_matmul needs float operands of rank 2 or more of one element type, found \(a) and \(b)")
-        }
-        let m = a.shape[a.rank - (ta ? 1 : 2)], k = a.shape[a.rank - (ta ? 2 : 1)]
-        let kb = b.shape[b.rank - (tb ? 1 : 2)], n = b.shape[b.rank - (tb ? 2 : 1)]
-        guard k == kb else { throw DLCError("fused_matmul: inner dimensions \(k) and \(kb) differ") }
-        let batch = try Shapes.broadcast(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2))) { i, x, y in
-            DLCError("fused_matmul: batch dimensions \(x) and \(y) do not broadcast (at \(i))")
-        }
-        let result = TensorType(a.dtype, batch + [m, n])
-        let epilogue = try MatMulEpilogue(attribute: args.statics["epilogue"], operands: xs.count)
-        for case .add(let i) in epilogue.steps {
-            let t = xs[i].type
-            guard t.dtype == a.dtype else { throw DLCError("fused_matmul: the added operand \(i) is \(t), not \(a.dtype)") }
-            _ = try Shapes.broadcast(t.shape, result.shape) { j, x, y in
-                DLCError("fused_matmul: the added operand \(t) does not broadcast to \(result) (\(x) against \(y) at \(j))")
-            }
-        }
-        return [result]
-    })
-
-/// `fuse-epilogue`: a `matmul` of two f32 operands of rank 2 or more (matrices or stacks of
-/// them) followed by a chain of bias or residual adds
-/// (an operand of the result's shape, or a vector over its last dimension), multiplications
-/// by a scalar constant and activations (`MatMulEpilogue.activations`) becomes one
-/// `fused_matmul` node, placed at the end of the chain. Every value inside the chain must have
-/// no other user and not be an output, loss or update. Run before `fuse-elementwise`.
+/// `fuse-epilogue`: a product or convolution followed by a chain of adds, multiplications by a
+/// scalar constant and activations (`Epilogue.activations`) becomes one node, placed at the end
+/// of the chain:
+/// - a `matmul` of two f32 operands of rank 2 or more (matrices or stacks of them), with bias
+///   or residual adds (an operand of the result's shape, or a vector over its last dimension),
+///   becomes a `fused_matmul`;
+/// - an f32 `convolution` or `conv_transpose`, with a residual add (an operand of the result's
+///   shape) as the first step only, and any per-channel adds (an operand of shape [C, 1, 1] or
+///   [1, C, 1, 1]), becomes a `fused_convolution` (run as one oneDNN primitive with post-ops).
+/// Every value inside the chain must have no other user and not be an output, loss or update.
+/// Run before `fuse-elementwise`.
 public struct FuseEpiloguePass: Pass {
     public let name = "fuse-epilogue"
 
     public init() {}
 
+    /// The ops a chain starts at.
+    static let anchors: Set<String> = ["matmul", "convolution", "conv_transpose"]
+
     public func run(on graph: Graph, context: PassContext) {
         let registry = context.registry
-        guard registry.ops["fused_matmul"] != nil else { return }
         // A node's attributes with the defaults of its op filled in.
         func bound(_ n: Node) -> Attributes {
             guard let spec = registry.ops[n.op],
@@ -74,11 +35,9 @@ public struct FuseEpiloguePass: Pass {
 
         var replacement: [Int: Node] = [:]
         var removed = Set<Int>()
-        for n in nodes where n.op == "matmul" && !removed.contains(n.id.index) {
-            let matmulAttrs = bound(n)
-            let ta = matmulAttrs["transpose_a"]?.boolValue == true, tb = matmulAttrs["transpose_b"]?.boolValue == true
-            guard let (a, b) = supportedOperands(n, graph) else { continue }
-            var operands = [a, b]
+        for n in nodes where Self.anchors.contains(n.op) && !removed.contains(n.id.index) {
+            guard let anchor = Anchor(n, bound(n), graph), registry.ops[anchor.fusedOp] != nil else { continue }
+            var operands = anchor.operands
             var steps: [EpilogueStep] = []
             var members = [n.id.index]
             var current = n.outputs[0]
@@ -87,17 +46,18 @@ public struct FuseEpiloguePass: Pass {
                 let u = nodes[users[current.index][0]]
                 // A node joins one chain only (an add of two products goes to the first).
                 guard !removed.contains(u.id.index), replacement[u.id.index] == nil, u.outputs.count == 1, graph[u.outputs[0]].type == result,
-                      let step = epilogueStep(u, bound(u), applyingTo: current, result: result, graph, operands: &operands,
-                                             users: { users[$0.index].count }) else { break }
+                      let step = epilogueStep(u, bound(u), applyingTo: current, anchor: anchor, result: result, graph,
+                                              position: steps.count, operands: &operands, users: { users[$0.index].count })
+                else { break }
                 steps.append(step)
                 members.append(u.id.index)
                 current = u.outputs[0]
             }
             guard !steps.isEmpty else { continue }
             let last = nodes[members.last!]
-            var attrs: Attributes = ["transpose_a": .bool(ta), "transpose_b": .bool(tb)]
-            attrs["epilogue"] = MatMulEpilogue(steps: steps).attribute
-            replacement[last.id.index] = Node(id: last.id, op: "fused_matmul", inputs: operands, outputs: last.outputs,
+            var attrs = anchor.attributes
+            attrs["epilogue"] = Epilogue(steps: steps).attribute
+            replacement[last.id.index] = Node(id: last.id, op: anchor.fusedOp, inputs: operands, outputs: last.outputs,
                                               attributes: attrs, location: n.location, scope: n.scope, layer: n.layer ?? last.layer)
             removed.formUnion(members.dropLast())
         }
@@ -105,25 +65,65 @@ public struct FuseEpiloguePass: Pass {
         graph.renumber(keeping: nodes.compactMap { removed.contains($0.id.index) ? nil : replacement[$0.id.index] ?? $0 })
     }
 
-    /// The operands of a matmul the fused kernel takes: f32 and of rank 2 or more.
-    func supportedOperands(_ n: Node, _ graph: Graph) -> (ValueID, ValueID)? {
-        guard n.inputs.count == 2 else { return nil }
-        let a = graph[n.inputs[0]].type, b = graph[n.inputs[1]].type
-        guard a.dtype == .f32, b.dtype == .f32, a.rank >= 2, b.rank >= 2 else { return nil }
-        return (n.inputs[0], n.inputs[1])
+    /// The start of a chain: what it fuses into, its operands and attributes in the fused node.
+    struct Anchor {
+        enum Kind { case matmul, convolution }
+        let kind: Kind
+        let fusedOp: String
+        let operands: [ValueID]
+        let attributes: Attributes
+
+        /// Nil when the fused kernels do not take the node: a matmul of f32 operands of rank 2
+        /// or more, a convolution or transposed convolution of f32 tensors.
+        init?(_ n: Node, _ bound: Attributes, _ graph: Graph) {
+            guard n.inputs.count >= 2, n.inputs.allSatisfy({ graph[$0].type.dtype == .f32 }) else { return nil }
+            if n.op == "matmul" {
+                guard n.inputs.count == 2, graph[n.inputs[0]].type.rank >= 2, graph[n.inputs[1]].type.rank >= 2 else { return nil }
+                kind = .matmul
+                fusedOp = "fused_matmul"
+                attributes = ["transpose_a": .bool(bound["transpose_a"]?.boolValue == true),
+                              "transpose_b": .bool(bound["transpose_b"]?.boolValue == true)]
+            } else {
+                kind = .convolution
+                fusedOp = "fused_convolution"
+                var attrs = bound
+                attrs["transposed"] = .bool(n.op == "conv_transpose")
+                attrs["bias"] = .bool(n.inputs.count > 2)
+                attributes = attrs
+            }
+            operands = n.inputs
+        }
+
+        /// Whether an operand of type `t` may be added to the result `result`, and whether that
+        /// add is a residual (full-shape) one.
+        func accepts(_ t: TensorType, result: TensorType) -> (ok: Bool, residual: Bool) {
+            guard t.dtype == result.dtype else { return (false, false) }
+            if t == result { return (true, true) }
+            switch kind {
+            case .matmul:
+                return (t.rank == 1 && t.shape[0] == result.shape.last, false)
+            case .convolution:
+                // [C, 1, 1] or [1, C, 1, 1]: one value per output channel.
+                guard t.rank >= 3, t.rank <= 4 else { return (false, false) }
+                let padded = Array(repeating: Dim.known(1), count: 4 - t.rank) + t.shape
+                return (padded == [.known(1), result.shape[1], .known(1), .known(1)], false)
+            }
+        }
     }
 
     /// The epilogue step node `u` (with its bound `attributes`) performs on `value` (the chain so far), or nil if it cannot
     /// join; an added operand is appended to `operands`.
-    func epilogueStep(_ u: Node, _ attributes: Attributes, applyingTo value: ValueID, result: TensorType, _ graph: Graph,
-                      operands: inout [ValueID], users: (ValueID) -> Int) -> EpilogueStep? {
+    func epilogueStep(_ u: Node, _ attributes: Attributes, applyingTo value: ValueID, anchor: Anchor, result: TensorType,
+                      _ graph: Graph, position: Int, operands: inout [ValueID], users: (ValueID) -> Int) -> EpilogueStep? {
         switch u.op {
         case "add":
             guard u.inputs.count == 2, u.inputs.filter({ $0 == value }).count == 1 else { return nil }
             let other = u.inputs[0] == value ? u.inputs[1] : u.inputs[0]
-            let t = graph[other].type
-            let isBias = t.rank == 1 && t.shape[0] == result.shape.last
-            guard t.dtype == result.dtype, t == result || isBias else { return nil }
+            let (ok, residual) = anchor.accepts(graph[other].type, result: result)
+            guard ok else { return nil }
+            // oneDNN adds a residual to a convolution with its `sum` post-op, once, and some of its
+            // implementations (gemm-based ones, for plain layouts) only as the first post-op.
+            if residual, anchor.kind == .convolution, position > 0 { return nil }
             // An elementwise op feeding only this add belongs in an elementwise group with it
             // (e.g. the momentum update μ·b + g): fusing the add here would split that group.
             let p = graph.producer(of: other)
@@ -137,7 +137,7 @@ public struct FuseEpiloguePass: Pass {
             guard p.op == "constant", graph[other].type.rank == 0, let c = p.attributes["value"]?.doubleValue else { return nil }
             return .scale(c)
         default:
-            guard MatMulEpilogue.activations.contains(u.op), u.inputs == [value] else { return nil }
+            guard Epilogue.activations.contains(u.op), u.inputs == [value] else { return nil }
             switch u.op {
             case "leaky_relu", "elu":
                 guard let alpha = attributes["alpha"]?.doubleValue else { return nil }

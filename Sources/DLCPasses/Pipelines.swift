@@ -30,8 +30,9 @@ public let standardPassesPlugin = Plugin(name: "passes", summary: "the standard 
     try r.register(fusedElementwiseOp)
     try r.register(fusedElementwiseMultiOp)
     try r.register(fusedMatMulOp)
+    try r.register(fusedConvolutionOp)
     try r.register(PassSpec(name: "fuse-epilogue",
-                            summary: "merges a matmul with its following bias/residual adds, scaling and activations into fused_matmul nodes") {
+                            summary: "merges a matmul or convolution with its following bias/residual adds, scaling and activations into fused_matmul and fused_convolution nodes") {
         FuseEpiloguePass()
     })
     try r.register(PassSpec(name: "fuse-elementwise",

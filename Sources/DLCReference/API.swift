@@ -56,6 +56,7 @@ public final class ReferenceKernels {
         registerBackwardKernels(k)
         registerFusedKernels(k)
         registerFusedMatMulKernel(k)
+        registerFusedConvolutionKernel(k)
         return k
     }()
 

@@ -66,32 +66,57 @@ private func runFusedProgram(_ program: FusedProgram, dtype d: DType, inputs: [H
     }
 }
 
-/// The reference kernel of `fused_matmul`: the product by the `matmul` kernel, then each
-/// epilogue step by the kernel of its op (`add`, `mul`, the activation), in order.
-func registerFusedMatMulKernel(_ k: ReferenceKernels) {
-    k.register("fused_matmul") { ctx in
-        let epilogue = try MatMulEpilogue(attribute: ctx.arguments.statics["epilogue"], operands: ctx.inputs.count)
-        let shape = ctx.outputShapes[0], type = ctx.outputTypes[0]
-        func apply(_ op: String, _ inputs: [HostTensor], _ attributes: Attributes = [:]) throws -> HostTensor {
-            guard let kernel = ReferenceKernels.standard.kernel(for: op) else { throw DLCError("fused_matmul: no reference kernel for '\(op)'") }
-            let sub = ReferenceKernelContext(inputs: inputs, arguments: Arguments(statics: attributes), outputShapes: [shape],
-                                             outputTypes: [type], rng: ctx.rng, training: ctx.training)
-            return try kernel(sub)[0]
-        }
-        var y = try apply("matmul", Array(ctx.inputs.prefix(2)), ["transpose_a": ctx.arguments.statics["transpose_a"] ?? .bool(false),
-                                                                  "transpose_b": ctx.arguments.statics["transpose_b"] ?? .bool(false)])
-        for step in epilogue.steps {
-            switch step {
-            case .add(let i): y = try apply("add", [y, ctx.inputs[i]])
-            case .scale(let c): y = try apply("mul", [y, HostTensor.from([c], shape: [], dtype: type)])
-            case .activation(let op, let alpha):
-                switch op {
-                case "gelu": y = try apply(op, [y], ["approximate": .bool(alpha != 0)])
-                case "leaky_relu", "elu": y = try apply(op, [y], ["alpha": .float(alpha)])
-                default: y = try apply(op, [y])
-                }
+/// Runs the reference kernel of `op` on `inputs` for a fused node's result.
+private func applyKernel(_ op: String, _ inputs: [HostTensor], _ attributes: Attributes = [:], _ ctx: ReferenceKernelContext,
+                         fused: String) throws -> HostTensor {
+    guard let kernel = ReferenceKernels.standard.kernel(for: op) else { throw DLCError("\(fused): no reference kernel for '\(op)'") }
+    let sub = ReferenceKernelContext(inputs: inputs, arguments: Arguments(statics: attributes), outputShapes: [ctx.outputShapes[0]],
+                                     outputTypes: [ctx.outputTypes[0]], rng: ctx.rng, training: ctx.training)
+    return try kernel(sub)[0]
+}
+
+/// Each step of an epilogue applied to `y` by the kernel of its op (`add`, `mul`, the activation), in order.
+private func applyEpilogue(_ epilogue: Epilogue, to y: HostTensor, _ ctx: ReferenceKernelContext, fused: String) throws -> HostTensor {
+    var y = y
+    for step in epilogue.steps {
+        switch step {
+        case .add(let i): y = try applyKernel("add", [y, ctx.inputs[i]], [:], ctx, fused: fused)
+        case .scale(let c): y = try applyKernel("mul", [y, HostTensor.from([c], shape: [], dtype: ctx.outputTypes[0])], [:], ctx, fused: fused)
+        case .activation(let op, let alpha):
+            switch op {
+            case "gelu": y = try applyKernel(op, [y], ["approximate": .bool(alpha != 0)], ctx, fused: fused)
+            case "leaky_relu", "elu": y = try applyKernel(op, [y], ["alpha": .float(alpha)], ctx, fused: fused)
+            default: y = try applyKernel(op, [y], [:], ctx, fused: fused)
             }
         }
-        return [y]
+    }
+    return y
+}
+
+/// The reference kernel of `fused_matmul`: the product by the `matmul` kernel, then the epilogue.
+func registerFusedMatMulKernel(_ k: ReferenceKernels) {
+    k.register("fused_matmul") { ctx in
+        let epilogue = try Epilogue(attribute: ctx.arguments.statics["epilogue"], operands: ctx.inputs.count)
+        let statics = ctx.arguments.statics
+        let y = try applyKernel("matmul", Array(ctx.inputs.prefix(2)), ["transpose_a": statics["transpose_a"] ?? .bool(false),
+                                                                       "transpose_b": statics["transpose_b"] ?? .bool(false)],
+                                ctx, fused: "fused_matmul")
+        return [try applyEpilogue(epilogue, to: y, ctx, fused: "fused_matmul")]
+    }
+}
+
+/// The reference kernel of `fused_convolution`: the `convolution` (or `conv_transpose`) kernel
+/// with the node's window attributes and bias, then the epilogue.
+func registerFusedConvolutionKernel(_ k: ReferenceKernels) {
+    k.register("fused_convolution") { ctx in
+        let op = "fused_convolution", statics = ctx.arguments.statics
+        let hasBias = statics["bias"]?.boolValue == true, transposed = statics["transposed"]?.boolValue == true
+        let first = hasBias ? 3 : 2
+        guard ctx.inputs.count >= first else { throw DLCError("\(op) needs x, the weight\(hasBias ? " and the bias" : "")") }
+        let epilogue = try Epilogue(attribute: statics["epilogue"], operands: ctx.inputs.count, firstOperand: first, op: op)
+        var window: Attributes = [:]
+        for key in ["stride", "padding", "dilation", "groups"] + (transposed ? ["output_padding"] : []) { window[key] = statics[key] }
+        let y = try applyKernel(transposed ? "conv_transpose" : "convolution", Array(ctx.inputs.prefix(first)), window, ctx, fused: op)
+        return [try applyEpilogue(epilogue, to: y, ctx, fused: op)]
     }
 }

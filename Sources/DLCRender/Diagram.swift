@@ -445,29 +445,33 @@ struct DiagramBuilder {
     /// a convolution (read from its weight): `6 filters 5×5, padding=2`.
     func keyAttributes(_ node: DLCCore.Node) -> String {
         var parts: [String] = []
-        if node.op == "convolution" || node.op == "conv_transpose", node.inputs.count > 1 {
+        let fusedEpilogue = node.op == "fused_matmul" || node.op == "fused_convolution"
+        if ["convolution", "conv_transpose", "fused_convolution"].contains(node.op), node.inputs.count > 1 {
             let w = graph[node.inputs[1]].type.shape
             if w.count >= 3 {
-                let filters = node.op == "convolution" ? w[0] : w[1]
+                let transposed = node.op == "conv_transpose" || node.attributes["transposed"]?.boolValue == true
+                let filters = transposed ? w[1] : w[0]
                 parts.append("\(filters) filters \(w.dropFirst(2).map(\.description).joined(separator: "×"))")
             }
         } else if node.op == "matmul" || node.op == "fused_matmul", node.layer == "dense",
                   let last = node.outputs.first.map({ graph[$0].type.shape.last }) ?? nil {
             parts.append(last == .known(1) ? "1 unit" : "\(last) units")
         }
-        if node.op == "fused_matmul" { parts.append(epiloguePhrase(node)) }
         let spec = registry.ops[node.op]
         for (key, value) in node.attributes.sorted(by: { $0.key < $1.key }) {
             if ["name", "init", "trainable"].contains(key) { continue }
-            if node.op == "fused_matmul" && key == "epilogue" { continue }
+            if fusedEpilogue && key == "epilogue" { continue }
+            if node.op == "fused_convolution" && key == "bias" { continue }  // drawn as the bias parameter's box
             if node.layer == "dense" && key.hasPrefix("transpose") { continue }  // how dense stores its weight
             if let def = spec?.signature.arg(named: key)?.defaultValue, def == value { continue }
             parts.append("\(key)=\(short(value))")
         }
+        if fusedEpilogue { parts.append(epiloguePhrase(node)) }
         return parts.joined(separator: ", ")
     }
 
-    /// A fused matmul's epilogue in words: `then + bias, relu` (`+ x` for a residual operand).
+    /// A fused matmul's or convolution's epilogue in words: `then + bias, relu` (`+ residual`
+    /// for an operand computed by the graph).
     func epiloguePhrase(_ node: DLCCore.Node) -> String {
         guard let steps = node.attributes["epilogue"]?.listValue else { return "" }
         let words = steps.compactMap { step -> String? in

@@ -33,13 +33,14 @@ final class FusionParityTests: XCTestCase {
         return b
     }
 
-    /// Matmuls fused with their epilogues over all comparisons.
-    var fusedMatMuls = 0
+    /// Matmuls and convolutions fused with their epilogues over all comparisons.
+    var fusedMatMuls = 0, fusedConvolutions = 0
 
     /// Runs both graphs (the second fused) once with the same state and inputs.
     func compare(_ plain: Graph, _ fused: Graph, training: Bool, _ what: String) throws -> (Int, Int) {
         try ExecutionPasses.run(fused, registry: CPUTest.registry, inference: !training)
         fusedMatMuls += fused.nodes.filter { $0.op == "fused_matmul" }.count
+        fusedConvolutions += fused.nodes.filter { $0.op == "fused_convolution" }.count
         XCTAssertFalse(fused.nodes.contains { $0.op == "fused_elementwise" && $0.outputs.isEmpty }, what)
         let b = bindings(plain)
         let p1 = try ExecutionPlan.build(plain, bindings: b, registry: CPUTest.registry, training: training)
@@ -88,5 +89,8 @@ final class FusionParityTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(checked, 5)
         XCTAssertGreaterThanOrEqual(fusedMatMuls, 10, "matmuls with a bias or activation fused into one kernel")
+        // lenet5, digits_cnn, alexnet, transfer_digits: conv → relu; resnets and deep_residual in
+        // training: the transposed convolutions of the backward pass with the residual gradient.
+        XCTAssertGreaterThanOrEqual(fusedConvolutions, 100, "convolutions with an activation or residual fused into one primitive")
     }
 }

@@ -157,11 +157,11 @@ model Dense {
             (.int(3), "fused_matmul needs an 'epilogue' list"),
         ]
         for (attribute, message) in cases {
-            XCTAssertThrowsError(try MatMulEpilogue(attribute: attribute, operands: 3)) { error in
+            XCTAssertThrowsError(try Epilogue(attribute: attribute, operands: 3)) { error in
                 XCTAssertTrue((error as? DLCError)?.message.contains(message) == true, "\(error)")
             }
         }
-        let ok = try? MatMulEpilogue(attribute: MatMulEpilogue(steps: [.add(operand: 2), .scale(0.5), .activation("gelu", alpha: 1)]).attribute,
+        let ok = try? Epilogue(attribute: Epilogue(steps: [.add(operand: 2), .scale(0.5), .activation("gelu", alpha: 1)]).attribute,
                                      operands: 3)
         XCTAssertEqual(ok?.steps, [.add(operand: 2), .scale(0.5), .activation("gelu", alpha: 1)])
     }
@@ -173,7 +173,7 @@ model Dense {
         XCTAssertFalse(spec.differentiable)
         let a = Tensor(id: ValueID(0), type: TensorType(.f32, [.known(2), .known(3)]))
         let b = Tensor(id: ValueID(1), type: TensorType(.f32, [.known(4), .known(5)]))
-        let epilogue = MatMulEpilogue(steps: [.activation("relu", alpha: 0)]).attribute
+        let epilogue = Epilogue(steps: [.activation("relu", alpha: 0)]).attribute
         XCTAssertThrowsError(try spec.infer(try spec.bind(inputs: [a, b], attributes: ["epilogue": epilogue]))) { error in
             XCTAssertTrue("\(error)".contains("inner dimensions 3 and 4 differ"), "\(error)")
         }

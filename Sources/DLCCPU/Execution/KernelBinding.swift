@@ -29,8 +29,8 @@ extension Executor {
         switch s.kernel {
         case .convolution, .deconvolution:
             return try context().convolution(s.ints, transposed: s.kernel == .deconvolution, x: dnnlInput(s.inputs[0]),
-                                             w: dnnlInput(s.inputs[1]), bias: s.inputs.count > 2 ? pointer(s.inputs[2]) : nil,
-                                             y: dnnlResult(s.outputs[0]))
+                                             w: dnnlInput(s.inputs[1]), bias: s.ints[18] == 1 ? pointer(s.inputs[2]) : nil,
+                                             y: dnnlResult(s.outputs[0]), postOps: try convolutionPostOps(s))
         case .pooling:
             return try context().pooling(s.ints, x: dnnlInput(s.inputs[0]), y: dnnlResult(s.outputs[0]))
         case .convolutionBackwardWeight:

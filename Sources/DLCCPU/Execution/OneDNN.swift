@@ -63,14 +63,15 @@ final class DNNLContext {
         return m
     }
 
-    /// Creates a primitive from an op descriptor with a user-managed scratchpad; returns it and
-    /// its scratchpad size in bytes.
-    func primitive(_ opDesc: UnsafeRawPointer, what: String,
-                   hint: dnnl_primitive_desc_t? = nil) throws -> (dnnl_primitive_t?, Int, dnnl_primitive_desc_t?) {
+    /// Creates a primitive from an op descriptor with a user-managed scratchpad and the given
+    /// post-ops (OneDNN+PostOps.swift); returns it and its scratchpad size in bytes.
+    func primitive(_ opDesc: UnsafeRawPointer, what: String, hint: dnnl_primitive_desc_t? = nil,
+                   postOps: dnnl_post_ops_t? = nil) throws -> (dnnl_primitive_t?, Int, dnnl_primitive_desc_t?) {
         var attr: dnnl_primitive_attr_t?
         try check(dnnl_primitive_attr_create(&attr), "creating attributes")
         defer { dnnl_primitive_attr_destroy(attr) }
         try check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "setting the scratchpad mode")
+        if let postOps { try check(dnnl_primitive_attr_set_post_ops(attr, postOps), "setting the post-ops of \(what)") }
         var pd: dnnl_primitive_desc_t?
         try check(dnnl_primitive_desc_create(&pd, opDesc.assumingMemoryBound(to: Int8.self), attr, engine, hint), "creating \(what)")
         var p: dnnl_primitive_t?
@@ -129,11 +130,12 @@ extension DNNLContext {
 }
 
 extension DNNLContext {
-    /// Convolution or deconvolution forward (inference) over fixed buffers.
+    /// Convolution or deconvolution forward (inference) over fixed buffers, with the post-ops of
+    /// a fused convolution (none for a plain one).
     /// `x` may come in a layout a previous step left it in; the primitive is then created for it
     /// (if oneDNN has a kernel for it; else `x` is reordered).
     func convolution(_ a: [Int], transposed: Bool, x: DNNLOperand, w: DNNLOperand,
-                     bias: UnsafeMutableRawPointer?, y: DNNLOperand) throws -> DNNLCall {
+                     bias: UnsafeMutableRawPointer?, y: DNNLOperand, postOps ops: [ConvolutionPostOp] = []) throws -> DNNLCall {
         let (n, c, h, wd, oc, kh, kw, oh, ow) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
         let strides = [Int64(a[9]), Int64(a[10])], dil = [Int64(a[11] - 1), Int64(a[12] - 1)]
         let padL = [Int64(a[13]), Int64(a[15])], padR = [Int64(a[14]), Int64(a[16])]
@@ -153,7 +155,9 @@ extension DNNLContext {
         bbox.initialize(to: bdesc)
         defer { bbox.deallocate() }
         let bptr: UnsafePointer<dnnl_memory_desc_t>? = bias == nil ? nil : UnsafePointer(bbox)
-        let what = transposed ? "a transposed convolution" : "a convolution"
+        let what = (transposed ? "a transposed convolution" : "a convolution") + (ops.isEmpty ? "" : " with post-ops")
+        let po = try postOps(ops, channels: oc)
+        defer { if po != nil { dnnl_post_ops_destroy(po) } }
         func make(_ source: dnnl_memory_desc_t) throws -> (dnnl_primitive_t?, Int, dnnl_primitive_desc_t?) {
             var (srcAny, wAny, dstAny) = (source, wAny, dstAny)
             if transposed {
@@ -161,13 +165,13 @@ extension DNNLContext {
                 try check(dnnl_dilated_deconvolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_deconvolution_direct, &srcAny,
                                                                       &wAny, bptr, &dstAny, strides, dil, padL, padR),
                           "describing \(what)")
-                return try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what) }
+                return try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what, postOps: po) }
             }
             var d = dnnl_convolution_desc_t()
             try check(dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct, &srcAny,
                                                                 &wAny, bptr, &dstAny, strides, dil, padL, padR),
                       "describing \(what)")
-            return try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what) }
+            return try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what, postOps: po) }
         }
         let anySource = try desc([n, c, h, wd], tag(dnnl_nchw))
         // A source in a layout a previous step chose is read as it is where oneDNN has an
@@ -178,6 +182,7 @@ extension DNNLContext {
         try attach(&call, DNNL_ARG_WEIGHTS, pd: made.2, query: dnnl_query_weights_md, plain: wdesc, w, output: false)
         try attach(&call, DNNL_ARG_DST, pd: made.2, query: dnnl_query_dst_md, plain: dst, y, output: true)
         if let bias { call.args.append(dnnl_exec_arg_t(arg: DNNL_ARG_BIAS, memory: try memory(bdesc, bias))) }
+        try bindPostOps(ops, to: &call, channels: oc, plainDst: dst, y: y.pointer)
         return call
     }
 

@@ -2,6 +2,8 @@
 //   matmul:        ints [dtype, batches, M, N, K, transA, transB, lda, ldb, (aOffset, bOffset) per batch]
 //                  (row-major; a batch of matrices times one matrix folds the batch into M)
 //   convolution:   ints [N, C, H, W, OC, KH, KW, OH, OW, SH, SW, DH, DW, padTop, padBottom, padLeft, padRight, groups, hasBias]
+//                  (inputs x, weight, bias if hasBias; a fused convolution's post-ops follow, see
+//                  Lowering+FusedConvolution.swift)
 //   deconvolution: the same fields for conv_transpose (weight [C, OC/groups, KH, KW])
 //   pooling:       ints [isMax, N, C, H, W, KH, KW, OH, OW, SH, SW, padTop, padLeft, padBottom, padRight]
 //                  (bottom/right padding extended so that oneDNN yields the planned size, e.g. ceil_mode)
@@ -56,6 +58,14 @@ extension Lowerer {
     }
 
     mutating func lowerConvolution(_ node: Node) throws {
+        let transposed = node.op == "conv_transpose"
+        try emit(transposed ? .deconvolution : .convolution, node,
+                 ints: try convolutionArguments(node, transposed: transposed, hasBias: node.inputs.count > 2))
+    }
+
+    /// The `convolution` (or `deconvolution`) step's ints for the node's first operands (x, the
+    /// weight) and its window attributes.
+    func convolutionArguments(_ node: Node, transposed: Bool, hasBias: Bool) throws -> [Int] {
         let x = node.inputs[0], w = node.inputs[1]
         try require(node, x, [.f32])
         let xs = try shape(x), ws = try shape(w), os = try shape(node.outputs[0])
@@ -63,16 +73,14 @@ extension Lowerer {
         let groups = try node.int("groups")
         let kernel = [ws[2], ws[3]]
         var pad = try node.padding(size: [xs[2], xs[3]], kernel: kernel, stride: stride, dilation: dil)
-        let transposed = node.op == "conv_transpose"
         if transposed {
             // Bottom/right padding that gives the planned size (absorbs output_padding).
             for i in 0..<2 {
                 pad[2 * i + 1] = (xs[2 + i] - 1) * stride[i] + dil[i] * (kernel[i] - 1) + 1 - pad[2 * i] - os[2 + i]
             }
         }
-        try emit(transposed ? .deconvolution : .convolution, node,
-                 ints: [xs[0], xs[1], xs[2], xs[3], os[1], kernel[0], kernel[1], os[2], os[3], stride[0], stride[1],
-                        dil[0], dil[1], pad[0], pad[1], pad[2], pad[3], groups, node.inputs.count > 2 ? 1 : 0])
+        return [xs[0], xs[1], xs[2], xs[3], os[1], kernel[0], kernel[1], os[2], os[3], stride[0], stride[1],
+                dil[0], dil[1], pad[0], pad[1], pad[2], pad[3], groups, hasBias ? 1 : 0]
     }
 
     mutating func lowerPooling(_ node: Node) throws {

@@ -1,16 +1,15 @@
-// Sliding-window geometry shared by convolution and pooling: padding attributes and the
-// spatial output sizes of NCHW tensors.
-import DLCCore
+// Sliding-window geometry shared by convolution and pooling (DLCOps) and the fused
+// convolution (DLCPasses): padding attributes and the spatial output sizes of NCHW tensors.
 
 /// Padding of a 2-D window op.
-enum Padding: Equatable {
+public enum Padding: Equatable, Sendable {
     /// Explicit amounts: top, bottom, left, right.
     case explicit([Int])
     /// TensorFlow's `SAME`: output ceil(size / stride), padding split with the extra at the end.
     case same
 
     /// Reads an int, `[h, w]`, `[top, bottom, left, right]`, or the names `same` / `valid`.
-    static func parse(_ args: Arguments, _ name: String = "padding", op: String, allowSame: Bool) throws -> Padding {
+    public static func parse(_ args: Arguments, _ name: String = "padding", op: String, allowSame: Bool) throws -> Padding {
         let v = args.value(name) ?? .int(0)
         if let s = v.stringValue {
             switch s {
@@ -39,7 +38,7 @@ enum Padding: Equatable {
 }
 
 /// The known height and width of an NCHW tensor.
-func spatialSize(_ x: TensorType, operand: Int, op: String) throws -> [Int] {
+public func spatialSize(_ x: TensorType, operand: Int, op: String) throws -> [Int] {
     guard let h = x.shape[2].value, let w = x.shape[3].value else {
         throw DLCError("'\(op)' needs known spatial sizes (dimensions 2 and 3), found \(x)", operands: [operand])
     }
@@ -50,7 +49,7 @@ func spatialSize(_ x: TensorType, operand: Int, op: String) throws -> [Int] {
 /// - Parameters:
 ///   - what: how the window is named in messages ("kernel", "pooling window").
 ///   - blame: the argument blamed when the window does not fit (nil: the operands).
-func windowOutput(_ x: TensorType, kernel: [Int], stride: [Int], dilation: [Int] = [1, 1], padding: Padding,
+public func windowOutput(_ x: TensorType, kernel: [Int], stride: [Int], dilation: [Int] = [1, 1], padding: Padding,
                   ceilMode: Bool = false, op: String, what: String, blame: String?, operands: [Int]) throws -> [Int] {
     let size = try spatialSize(x, operand: 0, op: op)
     var out: [Int] = []
