@@ -1,7 +1,6 @@
 import DLCCore
 
-/// The `fused_convolution` op: a `convolution` (or, with `transposed`, a `conv_transpose`)
-/// followed by its epilogue (residual or per-channel adds, scaling, activations), one kernel
+/// The `fused_convolution` op: a `convolution` followed by its epilogue (residual or per-channel adds, scaling, activations), one kernel
 /// (made by the fuse-epilogue pass). Operands: x [N, C, H, W], the weight, the convolution's
 /// bias when `bias` is true, then the operands the epilogue adds. The window attributes are
 /// the convolution's. Not differentiable (fusion runs after autodiff).
@@ -10,10 +9,8 @@ public let fusedConvolutionOp = OpSpec(
     signature: Signature([ArgSpec("xs", .tensors, doc: "x, the weight, the bias (if `bias`), then the operands the epilogue adds"),
                           ArgSpec("stride", .ints, default: .int(1), doc: "as in convolution"),
                           ArgSpec("padding", .value, default: .int(0), doc: "as in convolution"),
-                          ArgSpec("output_padding", .ints, default: .int(0), doc: "as in conv_transpose (transposed only)"),
                           ArgSpec("dilation", .ints, default: .int(1), doc: "as in convolution"),
                           ArgSpec("groups", .int, default: .int(1), doc: "as in convolution"),
-                          ArgSpec("transposed", .bool, default: .bool(false), doc: "a conv_transpose rather than a convolution"),
                           ArgSpec("bias", .bool, default: .bool(false), doc: "operand 2 is the convolution's bias"),
                           ArgSpec("epilogue", .value, doc: "the steps after the convolution (see Epilogue)")]),
     summary: "A convolution with its residual, per-channel, scaling and activation epilogue in one kernel (made by the fuse-epilogue pass).",
@@ -21,10 +18,9 @@ public let fusedConvolutionOp = OpSpec(
     flops: { args, outs in
         let xs = args.tensorList("xs")
         guard xs.count >= 2, let out = outs.first else { return 0 }
-        let transposed = (try? args.bool("transposed")) ?? false
         let w = xs[1].type, perOutput = w.elementCount() / max(1, w.rank > 0 ? (w.shape[0].value ?? 1) : 1)
-        // A convolution: 2 · output elements · weight elements / Cout; transposed: the same over the input.
-        let product = 2 &* (transposed ? xs[0].type.elementCount() : out.elementCount()) &* perOutput
+        // As a convolution: 2 · output elements · weight elements / Cout.
+        let product = 2 &* out.elementCount() &* perOutput
         return product &+ out.elementCount() &* (args.statics["epilogue"]?.listValue?.count ?? 0)
     },
     infer: inferFusedConvolution)
@@ -34,7 +30,7 @@ public let fusedConvolutionOp = OpSpec(
 private func inferFusedConvolution(_ args: Arguments) throws -> [TensorType] {
     let op = "fused_convolution"
     let xs = args.tensorList("xs")
-    let hasBias = try args.bool("bias"), transposed = try args.bool("transposed")
+    let hasBias = try args.bool("bias")
     let first = hasBias ? 3 : 2
     guard xs.count >= first else {
         throw DLCError("\(op) needs x, the weight\(hasBias ? " and the bias" : ""), found \(xs.count) operand\(xs.count == 1 ? "" : "s")")
@@ -46,19 +42,12 @@ private func inferFusedConvolution(_ args: Arguments) throws -> [TensorType] {
     }
     let groups = try args.positiveInt("groups")
     let stride = try args.ints("stride", count: 2), dilation = try args.ints("dilation", count: 2)
-    let cout = transposed ? w1 * groups : w0
-    let hw: [Int]
-    if transposed {
-        guard case .explicit(let pad) = try Padding.parse(args, op: op, allowSame: false) else {
-            throw DLCError("\(op): a transposed convolution needs explicit padding", argument: "padding")
-        }
-        let size = try spatialSize(x, operand: 0, op: op), outPad = try args.ints("output_padding", count: 2, minimum: 0)
-        hw = (0..<2).map { i in (size[i] - 1) * stride[i] - pad[2 * i] - pad[2 * i + 1] + dilation[i] * ([kh, kw][i] - 1) + outPad[i] + 1 }
-        guard hw.allSatisfy({ $0 > 0 }) else { throw DLCError("\(op): the transposed convolution of \(x) with \(w) has no output") }
-    } else {
-        hw = try windowOutput(x, kernel: [kh, kw], stride: stride, dilation: dilation,
-                              padding: try Padding.parse(args, op: op, allowSame: true), op: op, what: "kernel", blame: nil, operands: [0, 1])
+    guard let c = x.shape[1].value, w1 * groups == c, w0 % groups == 0 else {
+        throw DLCError("\(op): the weight \(w) with \(groups) group\(groups == 1 ? "" : "s") does not take the channels of \(x)")
     }
+    let cout = w0
+    let hw = try windowOutput(x, kernel: [kh, kw], stride: stride, dilation: dilation,
+                              padding: try Padding.parse(args, op: op, allowSame: true), op: op, what: "kernel", blame: nil, operands: [0, 1])
     let result = x.with(shape: [x.shape[0], .known(cout), .known(hw[0]), .known(hw[1])])
     if hasBias, xs[2].type != TensorType(x.dtype, known: [cout]) {
         throw DLCError("\(op) needs a bias of type \(TensorType(x.dtype, known: [cout])), found \(xs[2].type)")

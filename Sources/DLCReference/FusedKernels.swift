@@ -105,18 +105,18 @@ func registerFusedMatMulKernel(_ k: ReferenceKernels) {
     }
 }
 
-/// The reference kernel of `fused_convolution`: the `convolution` (or `conv_transpose`) kernel
+/// The reference kernel of `fused_convolution`: the `convolution` kernel
 /// with the node's window attributes and bias, then the epilogue.
 func registerFusedConvolutionKernel(_ k: ReferenceKernels) {
     k.register("fused_convolution") { ctx in
         let op = "fused_convolution", statics = ctx.arguments.statics
-        let hasBias = statics["bias"]?.boolValue == true, transposed = statics["transposed"]?.boolValue == true
+        let hasBias = statics["bias"]?.boolValue == true
         let first = hasBias ? 3 : 2
         guard ctx.inputs.count >= first else { throw DLCError("\(op) needs x, the weight\(hasBias ? " and the bias" : "")") }
         let epilogue = try Epilogue(attribute: statics["epilogue"], operands: ctx.inputs.count, firstOperand: first, op: op)
         var window: Attributes = [:]
-        for key in ["stride", "padding", "dilation", "groups"] + (transposed ? ["output_padding"] : []) { window[key] = statics[key] }
-        let y = try applyKernel(transposed ? "conv_transpose" : "convolution", Array(ctx.inputs.prefix(first)), window, ctx, fused: op)
+        for key in ["stride", "padding", "dilation", "groups"] { window[key] = statics[key] }
+        let y = try applyKernel("convolution", Array(ctx.inputs.prefix(first)), window, ctx, fused: op)
         return [try applyEpilogue(epilogue, to: y, ctx, fused: op)]
     }
 }

@@ -449,8 +449,7 @@ struct DiagramBuilder {
         if ["convolution", "conv_transpose", "fused_convolution"].contains(node.op), node.inputs.count > 1 {
             let w = graph[node.inputs[1]].type.shape
             if w.count >= 3 {
-                let transposed = node.op == "conv_transpose" || node.attributes["transposed"]?.boolValue == true
-                let filters = transposed ? w[1] : w[0]
+                let filters = node.op == "conv_transpose" ? w[1] : w[0]
                 parts.append("\(filters) filters \(w.dropFirst(2).map(\.description).joined(separator: "×"))")
             }
         } else if node.op == "matmul" || node.op == "fused_matmul", node.layer == "dense",

@@ -89,8 +89,9 @@ final class FusionParityTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(checked, 5)
         XCTAssertGreaterThanOrEqual(fusedMatMuls, 10, "matmuls with a bias or activation fused into one kernel")
-        // lenet5, digits_cnn, alexnet, transfer_digits: conv → relu; resnets and deep_residual in
-        // training: the transposed convolutions of the backward pass with the residual gradient.
-        XCTAssertGreaterThanOrEqual(fusedConvolutions, 100, "convolutions with an activation or residual fused into one primitive")
+        // conv → relu in alexnet, transfer_digits, lenet5, digits_cnn and the stem
+        // of deep_residual, in inference and in training (batch-normalized convolutions keep
+        // their epilogue outside: the normalization comes first).
+        XCTAssertGreaterThanOrEqual(fusedConvolutions, 30, "convolutions with an activation fused into one primitive")
     }
 }

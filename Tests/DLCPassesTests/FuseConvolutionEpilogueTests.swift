@@ -24,7 +24,7 @@ graph Conv {
   %0 = input "x" : f32[N, 2, 6, 6]  // @2:9
   %1 = param "y.weight" {init=fan_in_uniform} : f32[4, 2, 3, 3]  // y (conv2d) @3:14
   %2 = param "y.bias" {init=[uniform, -0.23570226039551587, 0.23570226039551587]} : f32[4]  // y (conv2d) @3:14
-  %3 = fused_convolution(%0, %1, %2) {bias=true, dilation=1, epilogue=[["relu", 0.0]], groups=1, padding=1, stride=1, transposed=false} : f32[N, 4, 6, 6]  // y (conv2d) @3:14
+  %3 = fused_convolution(%0, %1, %2) {bias=true, dilation=1, epilogue=[["relu", 0.0]], groups=1, padding=1, stride=1} : f32[N, 4, 6, 6]  // y (conv2d) @3:14
   output y = %3
 }
 """)
@@ -43,7 +43,7 @@ model Residual {
 graph Residual {
   %0 = input "x" : f32[N, 4, 6, 6]  // @2:9
   %1 = input "w" : f32[4, 4, 3, 3]  // @3:9
-  %2 = fused_convolution(%0, %1, %0) {bias=false, dilation=1, epilogue=[["add", "i2"], ["scale", 0.5], ["leaky_relu", 0.1]], groups=1, padding=same, stride=1, transposed=false} : f32[N, 4, 6, 6]  // @4:26
+  %2 = fused_convolution(%0, %1, %0) {bias=false, dilation=1, epilogue=[["add", "i2"], ["scale", 0.5], ["leaky_relu", 0.1]], groups=1, padding=same, stride=1} : f32[N, 4, 6, 6]  // @4:26
   output y = %2
 }
 """)
@@ -66,7 +66,7 @@ graph PerChannel {
   %1 = input "w" : f32[3, 2, 3, 3]  // @3:9
   %2 = input "c" : f32[3, 1, 1]  // @4:9
   %3 = input "d" : f32[1, 3, 1, 1]  // @5:9
-  %4 = fused_convolution(%0, %1, %2, %3) {bias=false, dilation=1, epilogue=[["add", "i2"], ["add", "i3"], ["gelu", 1.0]], groups=1, padding=0, stride=2, transposed=false} : f32[N, 3, 2, 2]  // @6:19
+  %4 = fused_convolution(%0, %1, %2, %3) {bias=false, dilation=1, epilogue=[["add", "i2"], ["add", "i3"], ["gelu", 1.0]], groups=1, padding=0, stride=2} : f32[N, 3, 2, 2]  // @6:19
   output y = %4
 }
 """)
@@ -87,7 +87,7 @@ graph TwoResiduals {
   %0 = input "x" : f32[N, 3, 4, 4]  // @2:9
   %1 = input "w" : f32[3, 3, 1, 1]  // @3:9
   %2 = input "r" : f32[N, 3, 4, 4]  // @4:9
-  %3 = fused_convolution(%0, %1, %0) {bias=false, dilation=1, epilogue=[["add", "i2"]], groups=1, padding=0, stride=1, transposed=false} : f32[N, 3, 4, 4]  // @5:22
+  %3 = fused_convolution(%0, %1, %0) {bias=false, dilation=1, epilogue=[["add", "i2"]], groups=1, padding=0, stride=1} : f32[N, 3, 4, 4]  // @5:22
   %4 = fused_elementwise(%3, %2) {dtype=f32, program=[["add", f32, ["i0", "i1"], []], ["sigmoid", f32, ["t0"], []]], results=[1], shape=["N", 3, 4, 4]} : f32[N, 3, 4, 4]  // @5:14
   output y = %4
 }
@@ -130,7 +130,7 @@ graph Stays {
   %10 = add(%9, %4) : f32[N, 2, 4, 4]  // @12:14
   %11 = convolution(%5, %6) {dilation=1, groups=1, padding=1, stride=1} : f64[N, 2, 4, 4]  // @13:19
   %12 = tanh(%11) : f64[N, 2, 4, 4]  // @13:14
-  %13 = fused_convolution(%0, %3) {bias=false, dilation=1, epilogue=[["scale", 2.0]], groups=1, padding=1, stride=1, transposed=false} : f32[N, 2, 4, 4]  // @14:14
+  %13 = fused_convolution(%0, %3) {bias=false, dilation=1, epilogue=[["scale", 2.0]], groups=1, padding=1, stride=1} : f32[N, 2, 4, 4]  // @14:14
   %14 = add(%13, %0) : f32[N, 2, 4, 4]  // @14:14
   output a = %8
   output b = %7
@@ -141,8 +141,9 @@ graph Stays {
 """)
     }
 
-    /// A transposed convolution with its bias, a residual and elu.
-    func testTransposedConvolution() throws {
+    /// A transposed convolution stays one: oneDNN 2.6 applies a deconvolution's post-ops in a
+    /// reference loop (15 times slower than the deconvolution itself on digits_resnet).
+    func testTransposedConvolutionStays() throws {
         try check("""
 model Transposed {
   input x: f32[N, 4, 3, 3]
@@ -157,8 +158,9 @@ graph Transposed {
   %1 = input "w" : f32[4, 2, 3, 3]  // @3:9
   %2 = input "b" : f32[2]  // @4:9
   %3 = input "r" : f32[N, 2, 6, 6]  // @5:9
-  %4 = fused_convolution(%0, %1, %2, %3) {bias=true, dilation=1, epilogue=[["add", "i3"], ["elu", 0.5]], groups=1, output_padding=1, padding=1, stride=2, transposed=true} : f32[N, 2, 6, 6]  // @6:18
-  output y = %4
+  %4 = conv_transpose(%0, %1, %2) {dilation=1, groups=1, output_padding=1, padding=1, stride=2} : f32[N, 2, 6, 6]  // @6:18
+  %5 = fused_elementwise(%4, %3) {dtype=f32, program=[["add", f32, ["i0", "i1"], []], ["elu", f32, ["t0"], ["alpha", 0.5]]], results=[1], shape=["N", 2, 6, 6]} : f32[N, 2, 6, 6]  // @6:14
+  output y = %5
 }
 """)
     }
@@ -196,8 +198,7 @@ model Conv {
              "the added operand f32[2, 4, 4, 4] does not broadcast to f32[2, 4, 3, 3]"),
             ([x, w, tensor(2, [2, 4, 3, 3], .f64)], ["epilogue": Epilogue(steps: [.add(operand: 2)]).attribute],
              "the added operand 2 is f64[2, 4, 3, 3], not f32"),
-            ([x, tensor(1, [3, 2, 3, 3])], ["transposed": .bool(true), "padding": .string("same"), "epilogue": relu],
-             "'fused_convolution' does not support padding 'same'"),
+            ([x, tensor(1, [4, 2, 3, 3])], ["epilogue": relu], "the weight f32[4, 2, 3, 3] with 1 group does not take the channels"),
             ([x, w], ["padding": .int(-1), "epilogue": relu], "must not be negative"),
             ([x, w], ["epilogue": .int(3)], "fused_convolution needs an 'epilogue' list"),
         ]
@@ -206,9 +207,8 @@ model Conv {
                 XCTAssertTrue("\(error)".contains(message), "\(error) does not contain \(message)")
             }
         }
-        let ok = try? spec.infer(try spec.bind(inputs: [x, tensor(1, [3, 2, 3, 3])],
-                                               attributes: ["transposed": .bool(true), "stride": .int(2), "padding": .int(1),
-                                                            "output_padding": .int(1), "epilogue": relu]))
-        XCTAssertEqual(ok, [TensorType(.f32, [.known(2), .known(2), .known(10), .known(10)])])
+        let ok = try? spec.infer(try spec.bind(inputs: [x, w, bias],
+                                               attributes: ["bias": .bool(true), "stride": .int(2), "padding": .string("same"), "epilogue": relu]))
+        XCTAssertEqual(ok, [TensorType(.f32, [.known(2), .known(4), .known(3), .known(3)])])
     }
 }

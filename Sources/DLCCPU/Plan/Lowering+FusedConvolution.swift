@@ -1,5 +1,5 @@
-// Lowering of `fused_convolution` (made by the fuse-epilogue pass) to one `convolution` (or,
-// transposed, `deconvolution`) step whose oneDNN primitive applies the epilogue as post-ops
+// Lowering of `fused_convolution` (made by the fuse-epilogue pass) to one `convolution` step
+// whose oneDNN primitive applies the epilogue as post-ops
 // (OneDNN+PostOps.swift): a residual add as oneDNN's `sum` (the residual is copied into the
 // destination before the primitive runs), a per-channel add as a `binary_add` of a
 // [1, C, 1, 1] tensor, a scaling as the `linear` eltwise, activations as their eltwise
@@ -12,7 +12,7 @@ import DLCCore
 
 extension Lowerer {
     mutating func lowerFusedConvolution(_ node: Node) throws {
-        let hasBias = node.bool("bias"), transposed = node.bool("transposed")
+        let hasBias = node.bool("bias")
         let first = hasBias ? 3 : 2
         guard node.inputs.count >= first else { throw node.fail("needs x, the weight\(hasBias ? " and the bias" : "")") }
         try require(node, node.inputs[1], [.f32])
@@ -27,7 +27,7 @@ extension Lowerer {
         }
         let residuals = stride(from: 1, to: ints.count, by: 3).filter { ints[$0] == EpilogueKind.add.rawValue }.count
         guard residuals <= 1 else { throw node.fail("adds \(residuals) tensors of the result's shape; oneDNN adds one (its sum post-op)") }
-        try emit(transposed ? .deconvolution : .convolution, node, inputs: inputs,
-                 ints: try convolutionArguments(node, transposed: transposed, hasBias: hasBias) + ints, floats: floats)
+        try emit(.convolution, node, inputs: inputs,
+                 ints: try convolutionArguments(node, transposed: false, hasBias: hasBias) + ints, floats: floats)
     }
 }
