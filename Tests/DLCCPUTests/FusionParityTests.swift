@@ -89,9 +89,9 @@ final class FusionParityTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(checked, 5)
         XCTAssertGreaterThanOrEqual(fusedMatMuls, 10, "matmuls with a bias or activation fused into one kernel")
-        // conv → relu in alexnet, transfer_digits, lenet5, digits_cnn and the stem
-        // of deep_residual, in inference and in training (batch-normalized convolutions keep
-        // their epilogue outside: the normalization comes first).
-        XCTAssertGreaterThanOrEqual(fusedConvolutions, 30, "convolutions with an activation fused into one primitive")
+        // conv → relu in lenet5 (2), digits_cnn (2) and the stem of deep_residual (1), in inference
+        // and in training (files with several models are skipped; batch-normalized convolutions
+        // keep their epilogue outside: the normalization comes first).
+        XCTAssertGreaterThanOrEqual(fusedConvolutions, 10, "convolutions with an activation fused into one primitive")
     }
 }
