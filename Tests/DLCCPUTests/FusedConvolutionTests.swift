@@ -33,7 +33,7 @@ final class FusedConvolutionTests: XCTestCase {
     /// nothing else fused.
     func fused(_ source: String, epilogues: [String], file: StaticString = #filePath, line: UInt = #line) throws -> Graph {
         let g = try CPUTest.graph("model T {\n\(source)\n}\n")
-        try ExecutionPasses.run(g, registry: CPUTest.registry)
+        try ExecutionPasses.run(g, registry: CPUTest.registry, inference: true)
         let convolutions = g.nodes.filter { $0.op == "fused_convolution" }
         XCTAssertEqual(convolutions.map { $0.attributes["epilogue"]?.description ?? "" }, epilogues, source, file: file, line: line)
         XCTAssertEqual(g.nodes.filter { $0.op == "fused_elementwise" }.count, 0, source, file: file, line: line)
@@ -89,7 +89,7 @@ model T {
   output y = relu(convolution(x, w) + x)
 }
 """)
-        try ExecutionPasses.run(g, registry: CPUTest.registry)
+        try ExecutionPasses.run(g, registry: CPUTest.registry, inference: true)
         guard var node = g.nodes.first(where: { $0.op == "fused_convolution" }) else { return XCTFail("no fused convolution") }
         node.inputs.append(node.inputs[0])
         node.attributes["epilogue"] = Epilogue(steps: [.add(operand: 2), .add(operand: 3)]).attribute
