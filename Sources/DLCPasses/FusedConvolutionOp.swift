@@ -1,9 +1,10 @@
 import DLCCore
 
-/// The `fused_convolution` op: a `convolution` followed by its epilogue (residual or per-channel adds, scaling, activations), one kernel
-/// (made by the fuse-epilogue pass). Operands: x [N, C, H, W], the weight, the convolution's
-/// bias when `bias` is true, then the operands the epilogue adds. The window attributes are
-/// the convolution's. Not differentiable (fusion runs after autodiff).
+/// The `fused_convolution` op: a `convolution` followed by its epilogue (a residual add,
+/// per-channel adds, scaling, activations), one kernel (made by the fuse-epilogue pass).
+/// Operands: x [N, C, H, W], the weight, the convolution's bias when `bias` is true, then the
+/// operands the epilogue adds. The window attributes are the convolution's. Not
+/// differentiable (fusion runs after autodiff).
 public let fusedConvolutionOp = OpSpec(
     "fused_convolution", family: .convolution,
     signature: Signature([ArgSpec("xs", .tensors, doc: "x, the weight, the bias (if `bias`), then the operands the epilogue adds"),
