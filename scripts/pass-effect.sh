@@ -5,8 +5,8 @@
 # for docs/performance.md.
 #
 #   swift build -c release --product dlc
-#   scripts/pass-effect.sh [path/to/dlc]            # wall time: about 4 minutes on 2 quiet cores
-#   MEASURE=cpu scripts/pass-effect.sh              # CPU time on one thread (busy machine): ~6 min
+#   scripts/pass-effect.sh [path/to/dlc]            # wall time, 2 threads: for a quiet machine
+#   MEASURE=cpu scripts/pass-effect.sh              # CPU time on one thread (busy machine): ~4 min
 #
 # MEASURE=wall (default) reports dlc bench's median wall time per step with its default
 # threads. On a shared, loaded machine those medians are meaningless (an OpenMP barrier waits
