@@ -12,4 +12,5 @@ static inline void *dlc_dnnl_memory_none(void) { return DNNL_MEMORY_NONE; }
 /// libgomp's cap on the threads of later parallel regions (omp.h is not on Clang's path).
 void omp_set_num_threads(int n);
 int omp_get_max_threads(void);
+void omp_set_dynamic(int dynamic);
 #endif

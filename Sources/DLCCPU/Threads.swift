@@ -17,6 +17,9 @@ public enum CPUThreads {
     /// executor before its first run; calling it again changes the cap.
     public static func configure(count: Int = availableCores) {
         lock.lock(); defer { lock.unlock() }
+        // oneDNN splits its work over exactly the threads it asked for: a team libgomp shrinks
+        // (OMP_DYNAMIC=true) leaves work undone or waits forever at oneDNN's own barriers.
+        omp_set_dynamic(0)
         omp_set_num_threads(Int32(max(1, count)))
         configured = true
     }
