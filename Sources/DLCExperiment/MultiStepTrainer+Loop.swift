@@ -55,15 +55,12 @@ extension MultiStepTrainer {
         func runEpochs() throws -> TrainResult {
             let described = phases.map { "[\($0.schedule.joined(separator: ", "))]" + (phases.count > 1 ? " for \($0.epochs)" : "") }
             log("training steps \(described.joined(separator: " then ")) of \(section.name) on \(prepared.train.count) examples; \(config.training.optimizer.kind.rawValue), batch \(config.batch), \(config.epochs) epochs")
-            let clock = ContinuousClock()
-            let runStart = clock.now
-            let secondsBefore = position.seconds
-            let stepsBefore = position.step
+            let loop = TrainStepLoop(resuming: position)
             while position.epoch <= config.epochs {
                 let epoch = position.epoch
                 let order = self.schedule(epoch: epoch)
                 let runsPerBatch = Dictionary(order.map { ($0, 1) }, uniquingKeysWith: +)
-                let start = clock.now
+                let start = loop.clock.now
                 let batches = Batches(prepared.train, size: config.batch, shuffleSeed: UInt64(truncatingIfNeeded: config.seed), epoch: epoch)
                 var sums = position.stepLossSums ?? [:]
                 for k in position.batch..<batches.count {
@@ -84,29 +81,17 @@ extension MultiStepTrainer {
                     position.step += 1
                     position.batch = k + 1
                     position.stepLossSums = sums
-                    let elapsed = (clock.now - runStart).seconds
-                    let done = Double(position.step - stepsBefore)
-                    let all = Double(batches.count * config.epochs - stepsBefore)
-                    progress(TrainProgress(epoch: epoch, epochs: config.epochs, step: k + 1, steps: batches.count,
-                                           loss: position.lossSum / Double(max(1, position.seen)),
-                                           samplesPerSecond: done * Double(config.batch) / max(elapsed, 1e-9),
-                                           eta: elapsed / max(done, 1) * (all - done)))
-                    if options.shouldStop() {
-                        position.seconds = secondsBefore + (clock.now - runStart).seconds
-                        try checkpoint()
-                        throw TrainInterrupted(runDirectory: recorder?.path, step: position.step, epoch: epoch)
-                    }
-                    if let every = checkpointEvery, position.step % every == 0, k + 1 < batches.count {
-                        position.seconds = secondsBefore + (clock.now - runStart).seconds
-                        try checkpoint()
-                    }
+                    try loop.afterStep(position, epoch: epoch, epochs: config.epochs, batch: k, batches: batches.count,
+                                       totalSteps: batches.count * config.epochs, batchSize: config.batch,
+                                       every: checkpointEvery, runDirectory: recorder?.path, shouldStop: options.shouldStop,
+                                       progress: progress) { position.seconds = $0; try checkpoint() }
                 }
                 let seen = Double(max(1, position.seen))
                 var record = EpochRecord(epoch: epoch, loss: position.lossSum / seen, trainAccuracy: nil, validationAccuracy: nil, seconds: 0)
                 for name in stepNames where runsPerBatch[name] != nil {
                     record.metrics[name + "_loss"] = (sums[name] ?? 0) / seen / Double(runsPerBatch[name]!)
                 }
-                record.seconds = (clock.now - start).seconds
+                record.seconds = (loop.clock.now - start).seconds
                 position.records.append(record)
                 recorder?.recordEpoch(record)
                 var line = Trainer.format(record, of: config.epochs)
@@ -121,10 +106,10 @@ extension MultiStepTrainer {
                 position.stepLossSums = nil
                 position.seenBefore += position.seen
                 position.seen = 0
-                position.seconds = secondsBefore + (clock.now - runStart).seconds
+                position.seconds = loop.seconds
                 if position.epoch <= config.epochs { try checkpoint() }
             }
-            position.seconds = secondsBefore + (clock.now - runStart).seconds
+            position.seconds = loop.seconds
             position.finished = true
             try checkpoint()
             try recorder?.saveWeights(shared, as: "weights.safetensors")

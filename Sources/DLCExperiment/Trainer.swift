@@ -182,14 +182,11 @@ public final class Trainer {
         func runEpochs() throws -> TrainResult {
             let length = stepLimit.map { "\($0) steps (\(config.epochs) epochs)" } ?? "\(config.epochs) epochs"
             log("training \(evalGraph.name) on \(prepared.train.count) examples (validation \(prepared.validation.count), test \(prepared.test.count)); \(config.training.optimizer.kind.rawValue), batch \(config.batch), \(length)")
-            let clock = ContinuousClock()
-            let runStart = clock.now
-            let secondsBefore = position.seconds
-            let stepsBefore = position.step
+            let loop = TrainStepLoop(resuming: position)
             var stoppedEarly: Int?
             epochs: while position.epoch <= max(1, config.epochs) {
                 let epoch = position.epoch
-                let start = clock.now
+                let start = loop.clock.now
                 let batches = Batches(prepared.train, size: config.batch, shuffleSeed: UInt64(truncatingIfNeeded: config.seed), epoch: epoch)
                 for k in position.batch..<batches.count {
                     let batch = batches[k]
@@ -212,22 +209,10 @@ public final class Trainer {
                     position.step += 1
                     position.batch = k + 1
                     recorder?.recordStep(step: position.step, epoch: epoch, loss: loss, lr: lr)
-                    let elapsed = (clock.now - runStart).seconds
-                    let done = Double(position.step - stepsBefore)
-                    let total = Double((stepLimit ?? batches.count * max(1, config.epochs)) - stepsBefore)
-                    progress(TrainProgress(epoch: epoch, epochs: config.epochs, step: k + 1, steps: batches.count,
-                                           loss: position.lossSum / Double(max(1, position.seen)),
-                                           samplesPerSecond: done * Double(config.batch) / max(elapsed, 1e-9),
-                                           eta: elapsed / max(done, 1) * (total - done)))
-                    if options.shouldStop() {
-                        position.seconds = secondsBefore + (clock.now - runStart).seconds
-                        try checkpoint()
-                        throw TrainInterrupted(runDirectory: recorder?.path, step: position.step, epoch: epoch)
-                    }
-                    if let every = checkpointEvery, position.step % every == 0, k + 1 < batches.count {
-                        position.seconds = secondsBefore + (clock.now - runStart).seconds
-                        try checkpoint()
-                    }
+                    try loop.afterStep(position, epoch: epoch, epochs: config.epochs, batch: k, batches: batches.count,
+                                       totalSteps: stepLimit ?? batches.count * max(1, config.epochs), batchSize: config.batch,
+                                       every: checkpointEvery, runDirectory: recorder?.path, shouldStop: options.shouldStop,
+                                       progress: progress) { position.seconds = $0; try checkpoint() }
                     if let stepLimit, position.step >= stepLimit { break }
                 }
                 try evaluator.setState(trainer.stateForGraph(evalGraph))
@@ -239,7 +224,7 @@ public final class Trainer {
                     for (name, value) in v.metrics(["accuracy"] + metricNames) { record.metrics["val_" + name] = value }
                     if classification, let s = v.scores { record.validationAccuracy = Metrics.accuracy(v.labels, Metrics.argmax(s)) }
                 }
-                record.seconds = (clock.now - start).seconds
+                record.seconds = (loop.clock.now - start).seconds
                 position.records.append(record)
                 recorder?.recordEpoch(record)
                 var line = Self.format(record, of: config.epochs)
@@ -274,10 +259,10 @@ public final class Trainer {
                     stoppedEarly = epoch
                     break epochs
                 }
-                position.seconds = secondsBefore + (clock.now - runStart).seconds
+                position.seconds = loop.seconds
                 if position.epoch <= config.epochs { try checkpoint() }
             }
-            position.seconds = secondsBefore + (clock.now - runStart).seconds
+            position.seconds = loop.seconds
             position.finished = true
             try checkpoint()
             let finalState = try trainer.stateForGraph(evalGraph)
