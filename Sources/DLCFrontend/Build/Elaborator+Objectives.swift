@@ -24,13 +24,7 @@ extension Elaborator {
     func elaborateObjective(_ step: TrainStep, section: String, models graphs: [Graph]) -> Graph? {
         let byName = Dictionary(graphs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let graph = Graph(name: "\(section).\(step.name)", location: step.nameRange)
-        builder = GraphBuilder(graph: graph, registry: registry)
-        env = [:]
-        symbols = [:]
-        declaredAt = [:]
-        iterationPath = []
-        blockStack = []
-        expansionBudget = 0
+        begin(graph)
         naming = nil
         returned = nil
         // The size symbols of the models' inputs (`N`) may be used in the objective too,

@@ -135,9 +135,8 @@ public final class Elaborator {
         }
     }
 
-    /// Builds the graph of one model.
-    func elaborate(_ m: ModelDecl) -> Graph {
-        let graph = Graph(name: m.name, location: m.nameRange)
+    /// Starts building `graph`: a builder for it and no names, symbols or blocks yet.
+    func begin(_ graph: Graph) {
         builder = GraphBuilder(graph: graph, registry: registry)
         env = [:]
         symbols = [:]
@@ -145,6 +144,12 @@ public final class Elaborator {
         iterationPath = []
         blockStack = []
         expansionBudget = 0
+    }
+
+    /// Builds the graph of one model.
+    func elaborate(_ m: ModelDecl) -> Graph {
+        let graph = Graph(name: m.name, location: m.nameRange)
+        begin(graph)
         bindStaticArguments(of: m)
         execute(m.body)
         if graph.outputs.isEmpty && graph.losses.isEmpty && !diagnostics.hasErrors {
