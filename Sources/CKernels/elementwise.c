@@ -3,18 +3,11 @@
 // specialized for the stride patterns the optimizer vectorizes (1/1, 1/0, 0/1). The f32 entry
 // points are compiled for x86-64-v4, v3 and baseline and chosen at load time (target_clones).
 #include "CKernels.h"
+#include "kernel_math.h"
 #include <math.h>
 #include <string.h>
 
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-
 int dlc_kernels_version(void) { return 1; }
-
-static inline double gelu_exact(double x) { return 0.5 * x * (1.0 + erf(x / sqrt(2.0))); }
-static inline double gelu_tanh(double x) {
-    return 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
-}
-static inline double softplus(double x) { return (x > 0 ? x : 0) + log1p(exp(-fabs(x))); }
 
 // Unary ops in floating point: T is float or double; F is the suffix of <math.h> functions.
 #define UNARY_FLOAT(T, F)                                                                        \
@@ -32,8 +25,8 @@ static inline double softplus(double x) { return (x > 0 ? x : 0) + log1p(exp(-fa
     case 10: for (int64_t i = 0; i < n; i++) y[i] = tanh##F(x[i]); break;                        \
     case 11: for (int64_t i = 0; i < n; i++) y[i] = (T)1 / ((T)1 + exp##F(-x[i])); break;        \
     case 12: for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0; break;                  \
-    case 13: for (int64_t i = 0; i < n; i++) y[i] = (T)(alpha != 0 ? gelu_tanh(x[i]) : gelu_exact(x[i])); break; \
-    case 14: for (int64_t i = 0; i < n; i++) y[i] = (T)softplus(x[i]); break;                    \
+    case 13: for (int64_t i = 0; i < n; i++) y[i] = (T)(alpha != 0 ? dlc_gelu_tanh(x[i]) : dlc_gelu_exact(x[i])); break; \
+    case 14: for (int64_t i = 0; i < n; i++) y[i] = (T)dlc_softplus(x[i]); break;                    \
     case 15: for (int64_t i = 0; i < n; i++) y[i] = (T)((x[i] > 0) - (x[i] < 0)); break;         \
     case 16: for (int64_t i = 0; i < n; i++) y[i] = floor##F(x[i]); break;                       \
     case 17: for (int64_t i = 0; i < n; i++) y[i] = ceil##F(x[i]); break;                        \

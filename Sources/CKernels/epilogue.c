@@ -4,14 +4,8 @@
 // the unfused op (dlc_binary, dlc_unary, dlc_fused), so fused and unfused plans agree
 // bit for bit.
 #include "CKernels.h"
+#include "kernel_math.h"
 #include <math.h>
-
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-
-static inline double ep_gelu_exact(double x) { return 0.5 * x * (1.0 + erf(x / sqrt(2.0))); }
-static inline double ep_gelu_tanh(double x) {
-    return 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
-}
 
 CLONES int dlc_matmul_epilogue(int64_t rows, int64_t n, float *y, int nsteps, const int64_t *steps,
                                const float *const *operands, const double *params) {
@@ -31,8 +25,8 @@ CLONES int dlc_matmul_epilogue(int64_t rows, int64_t n, float *y, int nsteps, co
                 case 2: for (int64_t j = 0; j < n; j++) row[j] = row[j] > 0 ? row[j] : p * (expf(row[j]) - 1); break;
                 case 3: for (int64_t j = 0; j < n; j++) row[j] = tanhf(row[j]); break;
                 case 4: for (int64_t j = 0; j < n; j++) row[j] = 1.0f / (1.0f + expf(-row[j])); break;
-                case 5: for (int64_t j = 0; j < n; j++) row[j] = (float)ep_gelu_tanh(row[j]); break;
-                case 6: for (int64_t j = 0; j < n; j++) row[j] = (float)ep_gelu_exact(row[j]); break;
+                case 5: for (int64_t j = 0; j < n; j++) row[j] = (float)dlc_gelu_tanh(row[j]); break;
+                case 6: for (int64_t j = 0; j < n; j++) row[j] = (float)dlc_gelu_exact(row[j]); break;
                 default: return -1;
                 }
                 break;

@@ -4,17 +4,11 @@
 #ifndef DLC_FUSED_PROGRAM_H
 #define DLC_FUSED_PROGRAM_H
 #include "CKernels.h"
+#include "kernel_math.h"
 #include <math.h>
 #include <string.h>
 
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #define TILE DLC_FUSED_TILE
-
-static inline double f_gelu_exact(double x) { return 0.5 * x * (1.0 + erf(x / sqrt(2.0))); }
-static inline double f_gelu_tanh(double x) {
-    return 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
-}
-static inline double f_softplus(double x) { return (x > 0 ? x : 0) + log1p(exp(-fabs(x))); }
 
 #define L1(expr) for (int64_t k = 0; k < n; k++) { __typeof__(y[0]) x = a[k]; y[k] = (__typeof__(y[0]))(expr); } break;
 #define L2(expr) for (int64_t k = 0; k < n; k++) { __typeof__(y[0]) u = a[k], v = b[k]; y[k] = (__typeof__(y[0]))(expr); } break;
@@ -42,8 +36,8 @@ static inline double f_softplus(double x) { return (x > 0 ? x : 0) + log1p(exp(-
             case 10: L1(tanh##F(x))                                                              \
             case 11: L1((T)1 / ((T)1 + exp##F(-x)))                                              \
             case 12: L1(x > 0 ? x : 0)                                                           \
-            case 13: L1((T)(alpha != 0 ? f_gelu_tanh(x) : f_gelu_exact(x)))                      \
-            case 14: L1((T)f_softplus(x))                                                        \
+            case 13: L1((T)(alpha != 0 ? dlc_gelu_tanh(x) : dlc_gelu_exact(x)))                      \
+            case 14: L1((T)dlc_softplus(x))                                                        \
             case 15: L1((T)((x > 0) - (x < 0)))                                                  \
             case 16: L1(floor##F(x))                                                             \
             case 17: L1(ceil##F(x))                                                              \

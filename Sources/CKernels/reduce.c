@@ -4,10 +4,9 @@
 // order both so that the innermost reduced stride is the smallest. Softmax, argmax and the
 // norms work on [outer, n, inner] views, so any axis needs no transpose.
 #include "CKernels.h"
+#include "kernel_math.h"
 #include <math.h>
 #include <stdlib.h>
-
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
 // The sum of a contiguous run in eight independent partial sums (a loop the compiler
 // vectorizes; one accumulator would wait for each addition before the next).
