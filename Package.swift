@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "DLCPassesTests", dependencies: [core, "DLCPasses", "DLCOps", "DLCReference", "_DLCTestSupport"],
                     swiftSettings: swift5),
         .testTarget(name: "DLCFrontendTests", dependencies: [core, "DLCFrontend", "DLCOps", "_DLCTestSupport"], swiftSettings: swift5),
-        .testTarget(name: "DLCCPUTests", dependencies: [core, "DLCCPU", "DLCOps", "DLCReference", "DLCDriver", "DLCTraining", "DLCData",
+        .testTarget(name: "DLCCPUTests", dependencies: [core, "DLCCPU", "CKernels", "DLCOps", "DLCReference", "DLCDriver", "DLCTraining", "DLCData",
                                                        "_DLCTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "DLCDataTests", dependencies: [core, "DLCData", "_DLCTestSupport"],
