@@ -1,6 +1,7 @@
 // Backward kernels that autodiff emits and oneDNN does not cover: gelu's derivative and
 // scatter_add (the gradient of gather), which copies x and accumulates update rows.
 #include "CKernels.h"
+#include "kernel_math.h"
 #include <math.h>
 #include <string.h>
 
@@ -13,10 +14,24 @@ static double gelu_grad(double x, int approximate) {
     return 0.5 * (1 + erf(x / sqrt(2.0))) + x * exp(-0.5 * x * x) / sqrt(2 * M_PI);
 }
 
+// The same derivative in float, from kernel_math.h's vectorizable functions.
+static inline float gelu_gradf(float x, int approximate) {
+    if (approximate) {
+        const float c = 0.7978845608028654f, k = 0.044715f;
+        float t = dlc_tanhf(c * (x + k * x * x * x));
+        return 0.5f * (1 + t) + 0.5f * x * (1 - t * t) * c * (1 + 3 * k * x * x);
+    }
+    return 0.5f * (1 + dlc_erff(x * 0.70710678118654752f)) + x * dlc_expf(-0.5f * x * x) * 0.39894228040143268f;
+}
+
+CLONES static void gelu_backward_f32(int approximate, int64_t n, const float *x, const float *g, float *y) {
+    if (approximate) for (int64_t i = 0; i < n; i++) y[i] = g[i] * gelu_gradf(x[i], 1);
+    else for (int64_t i = 0; i < n; i++) y[i] = g[i] * gelu_gradf(x[i], 0);
+}
+
 int dlc_gelu_backward(int dtype, int approximate, int64_t n, const void *x, const void *g, void *y) {
     if (dtype == DLC_F32) {
-        for (int64_t i = 0; i < n; i++)
-            ((float *)y)[i] = (float)(((const float *)g)[i] * gelu_grad(((const float *)x)[i], approximate));
+        gelu_backward_f32(approximate, n, x, g, y);
     } else if (dtype == DLC_F64) {
         for (int64_t i = 0; i < n; i++)
             ((double *)y)[i] = ((const double *)g)[i] * gelu_grad(((const double *)x)[i], approximate);

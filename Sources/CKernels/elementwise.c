@@ -14,7 +14,7 @@ int dlc_kernels_version(void) { return 1; }
     switch (op) {                                                                                \
     case 0: for (int64_t i = 0; i < n; i++) y[i] = -x[i]; break;                                 \
     case 1: for (int64_t i = 0; i < n; i++) y[i] = fabs##F(x[i]); break;                         \
-    case 2: for (int64_t i = 0; i < n; i++) y[i] = exp##F(x[i]); break;                          \
+    case 2: for (int64_t i = 0; i < n; i++) y[i] = dlc_exp##F(x[i]); break;                      \
     case 3: for (int64_t i = 0; i < n; i++) y[i] = log##F(x[i]); break;                          \
     case 4: for (int64_t i = 0; i < n; i++) y[i] = sqrt##F(x[i]); break;                         \
     case 5: for (int64_t i = 0; i < n; i++) y[i] = (T)1 / sqrt##F(x[i]); break;                  \
@@ -22,17 +22,18 @@ int dlc_kernels_version(void) { return 1; }
     case 7: for (int64_t i = 0; i < n; i++) y[i] = (T)1 / x[i]; break;                           \
     case 8: for (int64_t i = 0; i < n; i++) y[i] = sin##F(x[i]); break;                          \
     case 9: for (int64_t i = 0; i < n; i++) y[i] = cos##F(x[i]); break;                          \
-    case 10: for (int64_t i = 0; i < n; i++) y[i] = tanh##F(x[i]); break;                        \
-    case 11: for (int64_t i = 0; i < n; i++) y[i] = (T)1 / ((T)1 + exp##F(-x[i])); break;        \
+    case 10: for (int64_t i = 0; i < n; i++) y[i] = dlc_tanh##F(x[i]); break;                    \
+    case 11: for (int64_t i = 0; i < n; i++) y[i] = dlc_sigmoid##F(x[i]); break;                 \
     case 12: for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0; break;                  \
-    case 13: for (int64_t i = 0; i < n; i++) y[i] = (T)(alpha != 0 ? dlc_gelu_tanh(x[i]) : dlc_gelu_exact(x[i])); break; \
+    case 13: if (alpha != 0) for (int64_t i = 0; i < n; i++) y[i] = dlc_gelu_tanh##F(x[i]);     \
+             else for (int64_t i = 0; i < n; i++) y[i] = dlc_gelu_exact##F(x[i]); break;           \
     case 14: for (int64_t i = 0; i < n; i++) y[i] = (T)dlc_softplus(x[i]); break;                    \
     case 15: for (int64_t i = 0; i < n; i++) y[i] = (T)((x[i] > 0) - (x[i] < 0)); break;         \
     case 16: for (int64_t i = 0; i < n; i++) y[i] = floor##F(x[i]); break;                       \
     case 17: for (int64_t i = 0; i < n; i++) y[i] = ceil##F(x[i]); break;                        \
     case 18: for (int64_t i = 0; i < n; i++) y[i] = rint##F(x[i]); break;                        \
     case 20: for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (T)alpha * x[i]; break;    \
-    case 21: for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (T)alpha * (exp##F(x[i]) - 1); break; \
+    case 21: for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (T)alpha * (dlc_exp##F(x[i]) - 1); break; \
     case 22: for (int64_t i = 0; i < n; i++) y[i] = x[i] < (T)alpha ? (T)alpha : (x[i] > (T)beta ? (T)beta : x[i]); break; \
     case 23: if (x != y) memmove(y, x, (size_t)n * sizeof(T)); break;                            \
     default: return -1;                                                                          \

@@ -22,11 +22,11 @@ CLONES int dlc_matmul_epilogue(int64_t rows, int64_t n, float *y, int nsteps, co
                 switch (steps[2 * s + 1]) {
                 case 0: for (int64_t j = 0; j < n; j++) row[j] = row[j] > 0 ? row[j] : 0; break;
                 case 1: for (int64_t j = 0; j < n; j++) row[j] = row[j] > 0 ? row[j] : p * row[j]; break;
-                case 2: for (int64_t j = 0; j < n; j++) row[j] = row[j] > 0 ? row[j] : p * (expf(row[j]) - 1); break;
-                case 3: for (int64_t j = 0; j < n; j++) row[j] = tanhf(row[j]); break;
-                case 4: for (int64_t j = 0; j < n; j++) row[j] = 1.0f / (1.0f + expf(-row[j])); break;
-                case 5: for (int64_t j = 0; j < n; j++) row[j] = (float)dlc_gelu_tanh(row[j]); break;
-                case 6: for (int64_t j = 0; j < n; j++) row[j] = (float)dlc_gelu_exact(row[j]); break;
+                case 2: for (int64_t j = 0; j < n; j++) row[j] = row[j] > 0 ? row[j] : p * (dlc_expf(row[j]) - 1); break;
+                case 3: for (int64_t j = 0; j < n; j++) row[j] = dlc_tanhf(row[j]); break;
+                case 4: for (int64_t j = 0; j < n; j++) row[j] = dlc_sigmoidf(row[j]); break;
+                case 5: for (int64_t j = 0; j < n; j++) row[j] = dlc_gelu_tanhf(row[j]); break;
+                case 6: for (int64_t j = 0; j < n; j++) row[j] = dlc_gelu_exactf(row[j]); break;
                 default: return -1;
                 }
                 break;

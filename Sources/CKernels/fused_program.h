@@ -25,7 +25,7 @@
             switch (c[1]) {                                                                      \
             case 0: L1(-x)                                                                       \
             case 1: L1(fabs##F(x))                                                               \
-            case 2: L1(exp##F(x))                                                                \
+            case 2: L1(dlc_exp##F(x))                                                            \
             case 3: L1(log##F(x))                                                                \
             case 4: L1(sqrt##F(x))                                                               \
             case 5: L1((T)1 / sqrt##F(x))                                                        \
@@ -33,10 +33,10 @@
             case 7: L1((T)1 / x)                                                                 \
             case 8: L1(sin##F(x))                                                                \
             case 9: L1(cos##F(x))                                                                \
-            case 10: L1(tanh##F(x))                                                              \
-            case 11: L1((T)1 / ((T)1 + exp##F(-x)))                                              \
+            case 10: L1(dlc_tanh##F(x))                                                          \
+            case 11: L1(dlc_sigmoid##F(x))                                                       \
             case 12: L1(x > 0 ? x : 0)                                                           \
-            case 13: L1((T)(alpha != 0 ? dlc_gelu_tanh(x) : dlc_gelu_exact(x)))                      \
+            case 13: if (alpha != 0) { L1(dlc_gelu_tanh##F(x)) } else { L1(dlc_gelu_exact##F(x)) }  \
             case 14: L1((T)dlc_softplus(x))                                                        \
             case 15: L1((T)((x > 0) - (x < 0)))                                                  \
             case 16: L1(floor##F(x))                                                             \
@@ -44,7 +44,7 @@
             case 18: L1(rint##F(x))                                                              \
             case 19: L1((T)(x == 0))                                                             \
             case 20: L1(x > 0 ? x : alpha * x)                                                   \
-            case 21: L1(x > 0 ? x : alpha * (exp##F(x) - 1))                                     \
+            case 21: L1(x > 0 ? x : alpha * (dlc_exp##F(x) - 1))                                 \
             case 22: L1(x < alpha ? alpha : (x > beta ? beta : x))                               \
             case 23: L1(x)                                                                       \
             case 24: L1((T)(x != 0))                                                             \

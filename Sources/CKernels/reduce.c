@@ -162,7 +162,7 @@ int dlc_argreduce(int dtype, int isMax, int64_t outer, int64_t n, int64_t inner,
         return 0;                                                                                \
     }
 
-CLONES static int softmax_f32(int isLog, int64_t outer, int64_t n, int64_t inner, const void *xv, void *yv) { SOFTMAX(float, expf, logf) }
+CLONES static int softmax_f32(int isLog, int64_t outer, int64_t n, int64_t inner, const void *xv, void *yv) { SOFTMAX(float, dlc_expf, logf) }
 static int softmax_f64(int isLog, int64_t outer, int64_t n, int64_t inner, const void *xv, void *yv) { SOFTMAX(double, exp, log) }
 
 int dlc_softmax(int dtype, int isLog, int64_t outer, int64_t n, int64_t inner, const void *x, void *y) {
@@ -171,16 +171,27 @@ int dlc_softmax(int dtype, int isLog, int64_t outer, int64_t n, int64_t inner, c
     return -1;
 }
 
+// The sum of squared deviations from `mean` over a contiguous run, in eight partial sums as
+// sum_run.
+#define SQUARED_DEVIATIONS_RUN(T)                                                                \
+    CLONES static double squared_deviations_##T(const T *p, int64_t n, double mean) {            \
+        double part[8] = {0};                                                                    \
+        int64_t i = 0;                                                                           \
+        for (; i + 8 <= n; i += 8)                                                               \
+            for (int l = 0; l < 8; l++) { double d = p[i + l] - mean; part[l] += d * d; }        \
+        for (; i < n; i++) { double d = p[i] - mean; part[0] += d * d; }                         \
+        return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7])); \
+    }
+SQUARED_DEVIATIONS_RUN(float)
+SQUARED_DEVIATIONS_RUN(double)
+
 #define LAYER_NORM(T)                                                                            \
     {                                                                                            \
         const T *x = xv, *w = wv, *b = bv; T *y = yv;                                            \
         for (int64_t r = 0; r < rows; r++) {                                                     \
             const T *p = x + r * n; T *q = y + r * n;                                            \
-            double s = 0, ss = 0;                                                                \
-            for (int64_t j = 0; j < n; j++) s += p[j];                                           \
-            double mean = s / (double)n;                                                         \
-            for (int64_t j = 0; j < n; j++) { double d = p[j] - mean; ss += d * d; }             \
-            double inv = 1.0 / sqrt(ss / (double)n + eps);                                       \
+            double mean = sum_run_##T(p, n) / (double)n;                                         \
+            double inv = 1.0 / sqrt(squared_deviations_##T(p, n, mean) / (double)n + eps);       \
             for (int64_t j = 0; j < n; j++) {                                                    \
                 double v = (p[j] - mean) * inv;                                                  \
                 if (w) v *= w[j];                                                                \
@@ -191,9 +202,13 @@ int dlc_softmax(int dtype, int isLog, int64_t outer, int64_t n, int64_t inner, c
         return 0;                                                                                \
     }
 
+#define LAYER_NORM_ARGS int64_t rows, int64_t n, const void *xv, const void *wv, const void *bv, double eps, void *yv
+CLONES static int layer_norm_f32(LAYER_NORM_ARGS) { LAYER_NORM(float) }
+static int layer_norm_f64(LAYER_NORM_ARGS) { LAYER_NORM(double) }
+
 int dlc_layer_norm(int dtype, int64_t rows, int64_t n, const void *xv, const void *wv, const void *bv, double eps, void *yv) {
-    if (dtype == DLC_F32) LAYER_NORM(float)
-    if (dtype == DLC_F64) LAYER_NORM(double)
+    if (dtype == DLC_F32) return layer_norm_f32(rows, n, xv, wv, bv, eps, yv);
+    if (dtype == DLC_F64) return layer_norm_f64(rows, n, xv, wv, bv, eps, yv);
     return -1;
 }
 
