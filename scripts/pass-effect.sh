@@ -16,12 +16,11 @@
 #
 # What is timed: the training step (`dlc bench`), or inference (`--infer`) for a model without
 # a loss to train. Batch 64, or the batch of the file's train section when that is smaller;
-# the models without a train section (224×224 ImageNet models, the 200-layer one) at a batch
-# small enough for minutes (the table says which), one round of 3 repetitions. Each other
-# model runs ROUNDS times per side (default 2), the two sides alternating, and keeps its best
-# median of RUNS repetitions (default 5), as the peers' comparison does. Models bench cannot run are listed under the table with the reason:
-# minilm unless DLC_MINILM_DIR is set (the MiniLM checkpoint; see docs/models.md), and any
-# model whose benchmark fails (its message is printed).
+# the models without a train section (224×224 ImageNet models, the 200-layer one, MiniLM
+# with random weights) at a batch small enough for seconds (the table says which). Each model
+# runs ROUNDS times per side (default 2), the two sides alternating, and keeps its best median
+# of RUNS repetitions (default 5), as the peers' comparison does. Models bench cannot run are
+# listed under the table with the reason (its message).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dlc="${1:-.build/release/dlc}"
@@ -38,9 +37,8 @@ case "$measure" in
   *) echo "error: MEASURE must be wall or cpu, not '$measure'" >&2; exit 2 ;;
 esac
 
-# Batches of the models without a train section, whose 64 would take minutes per step; these
-# run one round of 3 repetitions.
-declare -A small_batch=([alexnet.AlexNet]=4 [resnet18]=2 [resnet50]=1 [deep_residual]=8)
+# Batches of the models without a train section, whose 64 would take minutes per step.
+declare -A small_batch=([alexnet.AlexNet]=4 [resnet18]=2 [resnet50]=1 [deep_residual]=8 [minilm]=1)
 
 # The value of a numeric field of bench's JSON line.
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<< "$2"; }
@@ -79,14 +77,10 @@ for file in models/*.dlg; do
   for m in "${names[@]}"; do
     label="$base"; select=()
     if [ "${#names[@]}" -gt 1 ]; then label="$base.$m"; select=(--model "$m"); fi
-    if [ "$base" = minilm ] && [ -z "${DLC_MINILM_DIR:-}" ]; then
-      skipped+=("$label: DLC_MINILM_DIR is not set (the MiniLM checkpoint)"); continue
-    fi
     own=$(sed -n 's/^ *batch: *\([0-9]*\).*/\1/p' "$file" | head -1)
     batch=64
     [ -n "$own" ] && [ "$own" -lt 64 ] && batch=$own
-    model_rounds=$rounds model_runs=$runs
-    if [ -n "${small_batch[$label]:-}" ]; then batch=${small_batch[$label]}; model_rounds=1; [ "$runs" -gt 3 ] && model_runs=3; fi
+    if [ -n "${small_batch[$label]:-}" ]; then batch=${small_batch[$label]}; fi
     mode=(); step=training
     probe=$("$dlc" bench "$file" "${select[@]}" --batch "$batch" --runs 1 --steps 1 --json 2>&1) || {
       if grep -q "declares no loss" <<< "$probe"; then
@@ -96,10 +90,10 @@ for file in models/*.dlg; do
       fi
     }
     best_on="" best_off="" kernels_on="" kernels_off=""
-    for ((r = 0; r < model_rounds; r++)); do
+    for ((r = 0; r < rounds; r++)); do
       for side in on off; do
         flags=(); [ "$side" = off ] && flags=(--no-fuse)
-        out=$(measure_side "$model_runs" "$file" "${select[@]}" "${mode[@]}" "${flags[@]}" --batch "$batch") || {
+        out=$(measure_side "$runs" "$file" "${select[@]}" "${mode[@]}" "${flags[@]}" --batch "$batch") || {
           skipped+=("$label ($side): $(head -1 <<< "$out")"); continue 3
         }
         read -r k ms <<< "$out"
