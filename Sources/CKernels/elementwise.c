@@ -24,7 +24,7 @@ int dlc_kernels_version(void) { return 1; }
     case 9: for (int64_t i = 0; i < n; i++) y[i] = cos##F(x[i]); break;                          \
     case 10: for (int64_t i = 0; i < n; i++) y[i] = dlc_tanh##F(x[i]); break;                    \
     case 11: for (int64_t i = 0; i < n; i++) y[i] = dlc_sigmoid##F(x[i]); break;                 \
-    case 12: for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0; break;                  \
+    case 12: for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 || x[i] != x[i] ? x[i] : 0; break; \
     case 13: if (alpha != 0) for (int64_t i = 0; i < n; i++) y[i] = dlc_gelu_tanh##F(x[i]);     \
              else for (int64_t i = 0; i < n; i++) y[i] = dlc_gelu_exact##F(x[i]); break;           \
     case 14: for (int64_t i = 0; i < n; i++) y[i] = (T)dlc_softplus(x[i]); break;                    \

@@ -20,7 +20,7 @@ CLONES int dlc_matmul_epilogue(int64_t rows, int64_t n, float *y, int nsteps, co
             case 2: for (int64_t j = 0; j < n; j++) row[j] = row[j] * p; break;
             case 3:
                 switch (steps[2 * s + 1]) {
-                case 0: for (int64_t j = 0; j < n; j++) row[j] = row[j] > 0 ? row[j] : 0; break;
+                case 0: for (int64_t j = 0; j < n; j++) row[j] = row[j] > 0 || row[j] != row[j] ? row[j] : 0; break;
                 case 1: for (int64_t j = 0; j < n; j++) row[j] = row[j] > 0 ? row[j] : p * row[j]; break;
                 case 2: for (int64_t j = 0; j < n; j++) row[j] = row[j] > 0 ? row[j] : p * (dlc_expf(row[j]) - 1); break;
                 case 3: for (int64_t j = 0; j < n; j++) row[j] = dlc_tanhf(row[j]); break;

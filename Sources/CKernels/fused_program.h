@@ -35,7 +35,7 @@
             case 9: L1(cos##F(x))                                                                \
             case 10: L1(dlc_tanh##F(x))                                                          \
             case 11: L1(dlc_sigmoid##F(x))                                                       \
-            case 12: L1(x > 0 ? x : 0)                                                           \
+            case 12: L1(x > 0 || x != x ? x : 0)                                                \
             case 13: if (alpha != 0) { L1(dlc_gelu_tanh##F(x)) } else { L1(dlc_gelu_exact##F(x)) }  \
             case 14: L1((T)dlc_softplus(x))                                                        \
             case 15: L1((T)((x > 0) - (x < 0)))                                                  \

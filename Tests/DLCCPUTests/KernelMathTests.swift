@@ -1,7 +1,7 @@
 // The single-precision activations of the C kernels (kernel_math.h: exp, erf and tanh
 // without branches, so their loops vectorize) against double-precision libm, through the
 // public kernels that use them: dlc_unary's exp, tanh, sigmoid, elu and gelu (both forms),
-// dlc_gelu_backward, and dlc_softmax.
+// dlc_gelu_backward, and dlc_softmax. And ReLU of NaN, NaN in all three of its kernels.
 import CKernels
 import Foundation
 import XCTest
@@ -84,5 +84,29 @@ final class KernelMathTests: XCTestCase {
             let s = row.reduce(0) { $0 + Foundation.exp($1 - m) }
             for j in 0..<n { XCTAssertEqual(Double(y[r * n + j]), Foundation.exp(row[j] - m) / s, accuracy: 2e-7) }
         }
+    }
+
+    /// ReLU keeps NaN (as the reference and PyTorch do, and oneDNN's post-op in a fused
+    /// convolution) in the unfused kernel, the fused program and the matmul epilogue alike.
+    func testReluKeepsNaNInEveryKernel() {
+        let xs: [Float] = [.nan, -1, 2, -.infinity, .infinity, -0.0]
+        let expected: [Float] = [.nan, 0, 2, 0, .infinity, 0]
+        func same(_ got: [Float], _ what: String) {
+            XCTAssertEqual(got.map { $0.isNaN ? "nan" : "\($0)" }, expected.map { $0.isNaN ? "nan" : "\($0)" }, what)
+        }
+        same(unary(12, xs), "dlc_unary")
+
+        var fused = [Float](repeating: 0, count: xs.count)
+        var scratch = [Double](repeating: 0, count: 2 * Int(DLC_FUSED_TILE))
+        let rc = xs.withUnsafeBytes { x in fused.withUnsafeMutableBytes { y in scratch.withUnsafeMutableBytes { s -> Int32 in
+            let ins: [UnsafeRawPointer?] = [x.baseAddress], outs: [UnsafeMutableRawPointer?] = [y.baseAddress]
+            return dlc_fused(0, 1, [Int64(xs.count)], 1, [1], ins, 0, nil, 1, [0, 12, 1, 0, -1, -1], [0, 0], 1, [Int64(1)], outs, s.baseAddress)
+        } } }
+        XCTAssertEqual(rc, 0)
+        same(fused, "dlc_fused")
+
+        var rows = xs
+        XCTAssertEqual(dlc_matmul_epilogue(1, Int64(xs.count), &rows, 1, [3, 0], [nil], [0]), 0)
+        same(rows, "dlc_matmul_epilogue")
     }
 }
