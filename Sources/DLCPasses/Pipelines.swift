@@ -31,6 +31,11 @@ public let standardPassesPlugin = Plugin(name: "passes", summary: "the standard 
     try r.register(fusedElementwiseMultiOp)
     try r.register(fusedMatMulOp)
     try r.register(fusedConvolutionOp)
+    try r.register(batchSummedMatMulOp)
+    try r.register(PassSpec(name: "fuse-batch-sum",
+                            summary: "a sum over the batch of a batched matmul(a, b, transpose_a: true) (a dense layer's weight gradient over a sequence) becomes one batch_summed_matmul over the stacked batch") {
+        FuseBatchSumPass()
+    })
     try r.register(PassSpec(name: "fuse-epilogue",
                             summary: "merges a matmul or convolution with its following bias/residual adds, scaling and activations into fused_matmul and fused_convolution nodes") {
         FuseEpiloguePass()
@@ -48,7 +53,7 @@ public enum Pipelines {
     /// What `dlc compile` runs on every model: check, re-type, clean, check again.
     public static let standard = ["verify", "infer-shapes", "dce", "verify"]
     /// What runs on a graph before it is lowered for execution (after the training step is built).
-    public static let execution = ["simplify", "fuse-softmax-loss", "cse", "dce", "fuse-epilogue", "fuse-elementwise", "fuse-horizontal", "dce", "verify"]
+    public static let execution = ["simplify", "fuse-softmax-loss", "cse", "dce", "fuse-batch-sum", "fuse-epilogue", "fuse-elementwise", "fuse-horizontal", "dce", "verify"]
     /// The rewrites only valid when nothing is trained: dropout is the identity and batch
     /// norm uses its running statistics, so it folds into the layer before it.
     public static let inferenceRewrites = ["remove-dropout", "fold-batch-norm"]

@@ -57,6 +57,7 @@ public final class ReferenceKernels {
         registerFusedKernels(k)
         registerFusedMatMulKernel(k)
         registerFusedConvolutionKernel(k)
+        registerBatchSummedMatMulKernel(k)
         return k
     }()
 

@@ -120,3 +120,23 @@ func registerFusedConvolutionKernel(_ k: ReferenceKernels) {
         return [try applyEpilogue(epilogue, to: y, ctx, fused: op)]
     }
 }
+
+/// The reference kernel of `batch_summed_matmul`: the batched product by the `matmul` kernel
+/// (a transposed), then the `sum` kernel over the batch dimensions.
+func registerBatchSummedMatMulKernel(_ k: ReferenceKernels) {
+    k.register("batch_summed_matmul") { ctx in
+        let a = ctx.inputs[0], b = ctx.inputs[1], rank = a.shape.count
+        guard let matmul = ReferenceKernels.standard.kernel(for: "matmul"), let sum = ReferenceKernels.standard.kernel(for: "sum") else {
+            throw DLCError("batch_summed_matmul: no reference kernel for 'matmul' or 'sum'")
+        }
+        let batched = Array(a.shape.dropLast(2)) + [a.shape[rank - 1], b.shape[rank - 1]]
+        func context(_ inputs: [HostTensor], _ attributes: Attributes, _ shape: [Int]) -> ReferenceKernelContext {
+            ReferenceKernelContext(inputs: inputs, arguments: Arguments(statics: attributes), outputShapes: [shape],
+                                   outputTypes: [ctx.outputTypes[0]], rng: ctx.rng, training: ctx.training)
+        }
+        let products = try matmul(context([a, b], ["transpose_a": .bool(true), "transpose_b": .bool(false)], batched))[0]
+        let axes = StaticValue.list((0..<(rank - 2)).map { .int($0) })
+        return try sum(context([products], ["axes": axes, "keepdims": ctx.arguments.statics["keepdims"] ?? .bool(false)],
+                               ctx.outputShapes[0]))
+    }
+}

@@ -146,7 +146,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(o.stdout.contains("builtin"))
         XCTAssertTrue(o.stdout.contains("dense"))
         let passes = o.stdout.split(separator: "\n").first { $0.hasPrefix("  passes: ") }
-        for name in ["autodiff", "cse", "dce", "fold-batch-norm", "fuse-elementwise", "fuse-epilogue", "fuse-horizontal", "fuse-softmax-loss",
+        for name in ["autodiff", "cse", "dce", "fold-batch-norm", "fuse-batch-sum", "fuse-elementwise", "fuse-epilogue", "fuse-horizontal", "fuse-softmax-loss",
                      "infer-shapes", "remove-dropout", "simplify", "verify"] {
             XCTAssertTrue(passes?.contains(name) == true, "\(name) in \(o.stdout)")
         }

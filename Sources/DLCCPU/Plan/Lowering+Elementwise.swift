@@ -40,6 +40,7 @@ extension Lowerer {
                 try emit(.cast, node, ints: [dtype(node.inputs[0]).code, dtype(node.outputs[0]).code, n])
             case "matmul": try lowerMatMul(node)
             case "fused_matmul": try lowerFusedMatMul(node)
+            case "batch_summed_matmul": try lowerBatchSummedMatMul(node)
             case "fused_convolution": try lowerFusedConvolution(node)
             case "convolution", "conv_transpose": try lowerConvolution(node)
             case "maxpool2d", "avgpool2d": try lowerPooling(node)

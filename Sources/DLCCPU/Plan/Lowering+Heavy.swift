@@ -18,6 +18,20 @@ extension Lowerer {
         try emit(.matmul, node, ints: try matmulArguments(node))
     }
 
+    /// `batch_summed_matmul(a [batch…, K, M], b [batch…, K, N])` as one `matmul` step: the
+    /// stacked operands are the row-major matrices [batch·K, M] and [batch·K, N], so the sum over
+    /// the batch is the product aᵀ·b with batch·K terms.
+    mutating func lowerBatchSummedMatMul(_ node: Node) throws {
+        let a = node.inputs[0], b = node.inputs[1]
+        try require(node, a, [.f32, .f64])
+        let sa = try shape(a), sb = try shape(b)
+        guard sa.count >= 3, sa.count == sb.count, sa.dropLast() == sb.dropLast() else {
+            throw node.fail("needs operands [batch…, K, M] and [batch…, K, N]")
+        }
+        let m = sa[sa.count - 1], n = sb[sb.count - 1], k = sa.dropLast().reduce(1, *)
+        try emit(.matmul, node, ints: [dtype(a).code, 1, m, n, k, 1, 0, m, n, 0, 0])
+    }
+
     /// The `matmul` step's ints for the product of the node's first two operands.
     func matmulArguments(_ node: Node) throws -> [Int] {
         let a = node.inputs[0], b = node.inputs[1]
