@@ -22,7 +22,7 @@ public struct FuseBatchSumPass: Pass {
                   p.attributes["transpose_a"]?.boolValue == true, p.attributes["transpose_b"]?.boolValue != true else { continue }
             let a = graph[p.inputs[0]].type, b = graph[p.inputs[1]].type, y = graph[product].type
             let batch = y.rank - 2
-            guard batch >= 1, a.rank == y.rank, b.rank == y.rank,
+            guard batch >= 1, a.dtype.isFloat, a.rank == y.rank, b.rank == y.rank,
                   Array(a.shape.dropLast()) == Array(b.shape.dropLast()),
                   Array(a.shape.prefix(batch)) == Array(y.shape.prefix(batch)) else { continue }
             let axes = n.attributes["axes"].flatMap(Self.axes) ?? Array(0..<y.rank)

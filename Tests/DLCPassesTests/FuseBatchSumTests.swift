@@ -31,7 +31,7 @@ graph M {
     }
 
     /// Left alone: a product without the transpose of a, one whose batch broadcasts, one read
-    /// elsewhere too, and a sum over other axes than the batch.
+    /// elsewhere too, a sum over other axes than the batch, and an integer product.
     func testOtherProductsAndSumsStay() throws {
         let g = try PassGolden.run(["fuse-batch-sum", "dce"], on: """
 model M {
@@ -45,10 +45,13 @@ model M {
   output shared = sum(p, axes: [0])
   output product = p
   output rows = sum(matmul(x, g, transpose_a: true), axes: [1])
+  input i: i32[N, 3, 4]
+  input j: i32[N, 3, 5]
+  output integers = sum(matmul(i, j, transpose_a: true), axes: [0])
 }
 """)
         XCTAssertFalse(g.nodes.contains { $0.op == "batch_summed_matmul" }, GraphPrinter().print(g))
-        XCTAssertEqual(g.nodes.filter { $0.op == "sum" }.count, 4)
+        XCTAssertEqual(g.nodes.filter { $0.op == "sum" }.count, 5)
     }
 
     /// The training step of a dense layer over a sequence computes its weight gradient as one
