@@ -35,19 +35,15 @@ public struct FoldBatchNormPass: Pass {
     public func run(on graph: Graph, context: PassContext) {
         let registry = context.registry
         let original = graph.nodes
-        var users = [Int](repeating: 0, count: graph.values.count)
-        for n in original { for v in n.inputs { users[v.index] += 1 } }
-        let escapes = Set<ValueID>((graph.outputs + graph.losses + graph.updates).map(\.value))
+        let readers = ValueReaders(graph)
         let fixed = parameterOnly(graph, registry)
-        /// A value only this chain reads.
-        func private_(_ v: ValueID) -> Bool { users[v.index] == 1 && !escapes.contains(v) }
 
         var folds: [Int: Fold] = [:]
         var replacements = ValueReplacements()
         for bn in original where bn.op == "batch_norm" && bn.inputs.count == 5 && bn.outputs.count == 1 {
             let x = bn.inputs[0]
-            guard private_(x), bn.inputs[1...].allSatisfy({ fixed[$0.index] }),
-                  let target = foldTarget(of: x, graph, fixed: fixed, isPrivate: private_, registry) else { continue }
+            guard readers.isPrivate(x), bn.inputs[1...].allSatisfy({ fixed[$0.index] }),
+                  let target = foldTarget(of: x, graph, fixed: fixed, isPrivate: readers.isPrivate, registry) else { continue }
             let start = graph.nodes.count
             let b = GraphBuilder(graph: graph, registry: registry)
             b.scope = bn.scope

@@ -13,12 +13,10 @@ public struct FuseBatchSumPass: Pass {
     public init() {}
 
     public func run(on graph: Graph, context: PassContext) {
-        var readers = [Int](repeating: 0, count: graph.values.count)
-        for n in graph.nodes { for v in n.inputs { readers[v.index] += 1 } }
-        for v in graph.outputs + graph.losses + graph.updates { readers[v.value.index] += 1 }
+        let readers = ValueReaders(graph)
         for n in graph.nodes where n.op == "sum" && n.inputs.count == 1 {
             let product = n.inputs[0], p = graph.producer(of: product)
-            guard p.op == "matmul", p.inputs.count == 2, readers[product.index] == 1,
+            guard p.op == "matmul", p.inputs.count == 2, readers.isPrivate(product),
                   p.attributes["transpose_a"]?.boolValue == true, p.attributes["transpose_b"]?.boolValue != true else { continue }
             let a = graph[p.inputs[0]].type, b = graph[p.inputs[1]].type, y = graph[product].type
             let batch = y.rank - 2

@@ -32,9 +32,7 @@ public struct FuseEpiloguePass: Pass {
             return args.statics
         }
         let nodes = graph.nodes
-        var users = [[Int]](repeating: [], count: graph.values.count)
-        for n in nodes { for v in n.inputs { users[v.index].append(n.id.index) } }
-        let escapes = Set<ValueID>((graph.outputs + graph.losses + graph.updates).map(\.value))
+        let readers = ValueReaders(graph)
 
         var replacement: [Int: Node] = [:]
         var removed = Set<Int>()
@@ -45,12 +43,12 @@ public struct FuseEpiloguePass: Pass {
             var members = [n.id.index]
             var current = n.outputs[0]
             let result = graph[current].type
-            while !escapes.contains(current), users[current.index].count == 1 {
-                let u = nodes[users[current.index][0]]
+            while readers.isPrivate(current) {
+                let u = nodes[readers.of(current)[0]]
                 // A node joins one chain only (an add of two products goes to the first).
                 guard !removed.contains(u.id.index), replacement[u.id.index] == nil, u.outputs.count == 1, graph[u.outputs[0]].type == result,
                       let step = epilogueStep(u, bound(u), applyingTo: current, anchor: anchor, result: result, graph,
-                                              position: steps.count, operands: &operands, users: { users[$0.index].count })
+                                              position: steps.count, operands: &operands, users: readers.count)
                 else { break }
                 steps.append(step)
                 members.append(u.id.index)
