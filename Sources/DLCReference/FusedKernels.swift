@@ -66,11 +66,12 @@ private func runFusedProgram(_ program: FusedProgram, dtype d: DType, inputs: [H
     }
 }
 
-/// Runs the reference kernel of `op` on `inputs` for a fused node's result.
+/// Runs the reference kernel of `op` on `inputs` for a fused node's result (of the node's shape, or `shape`
+/// for an intermediate one).
 private func applyKernel(_ op: String, _ inputs: [HostTensor], _ attributes: Attributes = [:], _ ctx: ReferenceKernelContext,
-                         fused: String) throws -> HostTensor {
+                         fused: String, shape: [Int]? = nil) throws -> HostTensor {
     guard let kernel = ReferenceKernels.standard.kernel(for: op) else { throw DLCError("\(fused): no reference kernel for '\(op)'") }
-    let sub = ReferenceKernelContext(inputs: inputs, arguments: Arguments(statics: attributes), outputShapes: [ctx.outputShapes[0]],
+    let sub = ReferenceKernelContext(inputs: inputs, arguments: Arguments(statics: attributes), outputShapes: [shape ?? ctx.outputShapes[0]],
                                      outputTypes: [ctx.outputTypes[0]], rng: ctx.rng, training: ctx.training)
     return try kernel(sub)[0]
 }
@@ -125,18 +126,11 @@ func registerFusedConvolutionKernel(_ k: ReferenceKernels) {
 /// (a transposed), then the `sum` kernel over the batch dimensions.
 func registerBatchSummedMatMulKernel(_ k: ReferenceKernels) {
     k.register("batch_summed_matmul") { ctx in
-        let a = ctx.inputs[0], b = ctx.inputs[1], rank = a.shape.count
-        guard let matmul = ReferenceKernels.standard.kernel(for: "matmul"), let sum = ReferenceKernels.standard.kernel(for: "sum") else {
-            throw DLCError("batch_summed_matmul: no reference kernel for 'matmul' or 'sum'")
-        }
-        let batched = Array(a.shape.dropLast(2)) + [a.shape[rank - 1], b.shape[rank - 1]]
-        func context(_ inputs: [HostTensor], _ attributes: Attributes, _ shape: [Int]) -> ReferenceKernelContext {
-            ReferenceKernelContext(inputs: inputs, arguments: Arguments(statics: attributes), outputShapes: [shape],
-                                   outputTypes: [ctx.outputTypes[0]], rng: ctx.rng, training: ctx.training)
-        }
-        let products = try matmul(context([a, b], ["transpose_a": .bool(true), "transpose_b": .bool(false)], batched))[0]
+        let a = ctx.inputs[0], b = ctx.inputs[1], rank = a.shape.count, op = "batch_summed_matmul"
+        let products = try applyKernel("matmul", [a, b], ["transpose_a": .bool(true), "transpose_b": .bool(false)], ctx, fused: op,
+                                       shape: Array(a.shape.dropLast(2)) + [a.shape[rank - 1], b.shape[rank - 1]])
         let axes = StaticValue.list((0..<(rank - 2)).map { .int($0) })
-        return try sum(context([products], ["axes": axes, "keepdims": ctx.arguments.statics["keepdims"] ?? .bool(false)],
-                               ctx.outputShapes[0]))
+        return [try applyKernel("sum", [products], ["axes": axes, "keepdims": ctx.arguments.statics["keepdims"] ?? .bool(false)],
+                                ctx, fused: op)]
     }
 }
