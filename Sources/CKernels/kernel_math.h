@@ -15,9 +15,9 @@
 // vectorize (glibc's expf, erff and tanhf are scalar calls; clang maps only a few of them to
 // libmvec). Accuracy over the float range, against the double-precision libm functions
 // (KernelMathTests): exp within 1 ulp, erf and tanh within 8 ulp (4.2e-7 absolute).
-// e^x in single precision, branch-free so loops over it vectorize: x = n·ln2 + r with
-// |r| ≤ ln2/2, e^r by Cephes' degree-6 polynomial, 2^n applied in two halves so that results
-// in the subnormal range come out right. Overflow gives +inf, underflow 0, NaN stays NaN.
+
+// e^x: x = n·ln2 + r with |r| ≤ ln2/2, e^r by Cephes' degree-6 polynomial, 2^n applied in
+// two halves so that results in the subnormal range come out right. Overflow gives +inf, underflow 0, NaN stays NaN.
 static inline float dlc_expf(float x) {
     float c = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);           // NaN passes through
     float n = rintf(c * 1.44269504088896341f);
