@@ -70,4 +70,21 @@ model M {
         XCTAssertEqual(g.nodes.filter { $0.op == "batch_summed_matmul" }.count, 1, GraphPrinter().print(g))
         XCTAssertFalse(g.nodes.contains { n in n.op == "sum" && g.producer(of: n.inputs[0]).op == "matmul" })
     }
+
+    /// The op is not differentiable and names what is wrong with its operands, at the call's
+    /// place in a `.dlg` file.
+    func testTheOpChecksItsOperands() {
+        XCTAssertEqual(TestCompiler.registry.ops["batch_summed_matmul"]?.differentiable, false)
+        let cases = [
+            ("input x: f32[N, 3, 4]\n  input g: f32[N, 2, 5]", "f32[N, 3, 4] and f32[N, 2, 5] differ in their batch or contracted dimensions"),
+            ("input x: f32[3, 4]\n  input g: f32[3, 5]", "needs float operands of one rank (3 or more) and element type, found f32[3, 4] and f32[3, 5]"),
+            ("input x: i32[N, 3, 4]\n  input g: i32[N, 3, 5]", "needs float operands"),
+        ]
+        for (inputs, message) in cases {
+            let r = TestCompiler.compile("model M {\n  \(inputs)\n  output w = batch_summed_matmul(x, g)\n}\n")
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertTrue(r.diagnosticsText.contains(message), r.diagnosticsText)
+            XCTAssertTrue(r.diagnosticsText.contains(":4:14:"), r.diagnosticsText)
+        }
+    }
 }
