@@ -1,8 +1,8 @@
 // Text form of an execution plan, for `dlc compile --emit=plan`: a header with the bindings
 // and sizes, the buffers (region, offset, size, type), then one line per step with its
 // kernel, its operands' and results' buffers with their types and arena places (and
-// `[in place]`, `[once per state]` for the steps that run in place or only after the state
-// changed).
+// `[in place]`, `[once per state]`, `[native layout]` for the steps that run in place, only
+// after the state changed, or keep their result in oneDNN's layout).
 import DLCCore
 
 /// Prints an `ExecutionPlan` as stable, human-readable text.
@@ -38,7 +38,7 @@ public struct PlanPrinter {
         for (i, step) in plan.steps.enumerated() {
             let ins = step.inputs.map { operand($0, plan) }.joined(separator: ", ")
             let outs = step.outputs.map { operand($0, plan) }.joined(separator: ", ")
-            s += "  \(i): \(step.kernel.rawValue) (\(step.op)) \(outs) ← \(ins)\(step.inPlace ? " [in place]" : "")\(step.stateDerived ? " [once per state]" : "")\n"
+            s += "  \(i): \(step.kernel.rawValue) (\(step.op)) \(outs) ← \(ins)\(step.inPlace ? " [in place]" : "")\(step.stateDerived ? " [once per state]" : "")\(step.keepsNativeLayout ? " [native layout]" : "")\n"
         }
         return s
     }

@@ -35,6 +35,7 @@ private func checkBias(_ args: Arguments, out: Int, weight: TensorType, op: Stri
 /// (TensorFlow's rule; the odd pixel of padding goes at the bottom/right), for any stride.
 private func inferConvolution(_ args: Arguments) throws -> [TensorType] {
     let (x, w, groups, c) = try checkOperands(args, op: "convolution")
+    try ResultLayout.check(args, op: "convolution")
     let cout = w.shape[0].value!, perGroup = w.shape[1].value!
     guard perGroup * groups == c else {
         throw DLCError("cannot convolve \(x) with the weight \(w) in 'convolution': the weight takes \(perGroup * groups) input channel\(perGroup * groups == 1 ? "" : "s") (\(perGroup) per group × \(groups) group\(groups == 1 ? "" : "s")) but the input has \(c)",
@@ -57,6 +58,7 @@ private func inferConvolution(_ args: Arguments) throws -> [TensorType] {
 /// H_out = (H - 1)·stride - pad_top - pad_bottom + dilation·(kh - 1) + output_padding + 1.
 private func inferConvTranspose(_ args: Arguments) throws -> [TensorType] {
     let (x, w, groups, c) = try checkOperands(args, op: "conv_transpose")
+    try ResultLayout.check(args, op: "conv_transpose")
     guard w.shape[0].value! == c else {
         throw DLCError("cannot apply the transposed convolution weight \(w) to \(x) in 'conv_transpose': the weight takes \(w.shape[0]) input channels (dimension 0) but the input has \(c)",
                        operands: [0, 1])
@@ -93,7 +95,7 @@ func registerConvolution(_ registry: Registry) throws {
                    .attr("padding", .value, .int(0), transposed ? "an int, [h, w] or [top, bottom, left, right]"
                          : "an int, [h, w], [top, bottom, left, right], same or valid")]
                   + (transposed ? [.attr("output_padding", .ints, .int(0), "extra size at the bottom/right")] : [])
-                  + [.attr("dilation", .ints, .int(1)), .attr("groups", .int, .int(1))])
+                  + [.attr("dilation", .ints, .int(1)), .attr("groups", .int, .int(1)), ResultLayout.argument])
     }
     try registry.register(OpSpec("convolution", family: .convolution,
         signature: signature("[Cout, Cin/groups, kh, kw]", transposed: false),

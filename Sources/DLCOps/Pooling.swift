@@ -7,6 +7,7 @@ import DLCCore
 func inferPool(_ args: Arguments, op: String) throws -> [TensorType] {
     let x = try args.tensor("x").type
     try Check.rank(x, 4, layout: "[N, C, H, W]", operand: 0, op: op)
+    try ResultLayout.check(args, op: op)
     if op == "avgpool2d" { try Shapes.requireFloat(x, operand: 0, op: op) } else { try Check.numeric(x, operand: 0, op: op) }
     let kernel = try args.ints("kernel", count: 2)
     let stride: [Int]
@@ -30,7 +31,8 @@ func registerPooling(_ registry: Registry) throws {
                                   .attr("kernel", .ints, nil, "window size: an int or [kh, kw]"),
                                   .attr("stride", .value, .symbol("none"), "an int or [sh, sw]; none means the kernel"),
                                   .attr("padding", .ints, .int(0), "an int or [h, w], at most half the kernel"),
-                                  .attr("ceil_mode", .bool, .bool(false), "round the output size up")]),
+                                  .attr("ceil_mode", .bool, .bool(false), "round the output size up"),
+                                  ResultLayout.argument]),
             summary: summary,
             flops: { args, outs in
                 let k = (try? args.ints("kernel", count: 2)) ?? [1, 1]

@@ -13,7 +13,8 @@ public let fusedConvolutionOp = OpSpec(
                           ArgSpec("dilation", .ints, default: .int(1), doc: "as in convolution"),
                           ArgSpec("groups", .int, default: .int(1), doc: "as in convolution"),
                           ArgSpec("bias", .bool, default: .bool(false), doc: "operand 2 is the convolution's bias"),
-                          ArgSpec("epilogue", .value, doc: "the steps after the convolution (see Epilogue)")]),
+                          ArgSpec("epilogue", .value, doc: "the steps after the convolution (see Epilogue)"),
+                          ResultLayout.argument]),
     summary: "A convolution with its residual, per-channel, scaling and activation epilogue in one kernel (made by the fuse-epilogue pass).",
     differentiable: false,
     flops: { args, outs in
@@ -32,6 +33,7 @@ private func inferFusedConvolution(_ args: Arguments) throws -> [TensorType] {
     let op = "fused_convolution"
     let xs = args.tensorList("xs")
     let hasBias = try args.bool("bias")
+    try ResultLayout.check(args, op: op)
     let first = hasBias ? 3 : 2
     guard xs.count >= first else {
         throw DLCError("\(op) needs x, the weight\(hasBias ? " and the bias" : ""), found \(xs.count) operand\(xs.count == 1 ? "" : "s")")

@@ -46,6 +46,10 @@ public let standardPassesPlugin = Plugin(name: "passes", summary: "the standard 
                             summary: "merges independent fused_elementwise nodes (and single elementwise ops) with the same program, such as the optimizer updates of all parameters, into fused_elementwise_multi nodes") {
         FuseHorizontalPass()
     })
+    try r.register(PassSpec(name: "assign-layouts",
+                            summary: "marks convolution and pooling results that only convolutions and poolings read (as data) with layout: native, so the CPU back end keeps them in oneDNN's blocked layout and reorders only at the stack's edges") {
+        AssignLayoutsPass()
+    })
 }
 
 /// The named pipelines.
@@ -53,7 +57,7 @@ public enum Pipelines {
     /// What `dlc compile` runs on every model: check, re-type, clean, check again.
     public static let standard = ["verify", "infer-shapes", "dce", "verify"]
     /// What runs on a graph before it is lowered for execution (after the training step is built).
-    public static let execution = ["simplify", "fuse-softmax-loss", "cse", "dce", "fuse-batch-sum", "fuse-epilogue", "fuse-elementwise", "fuse-horizontal", "dce", "verify"]
+    public static let execution = ["simplify", "fuse-softmax-loss", "cse", "dce", "fuse-batch-sum", "fuse-epilogue", "fuse-elementwise", "fuse-horizontal", "dce", "assign-layouts", "verify"]
     /// The rewrites only valid when nothing is trained: dropout is the identity and batch
     /// norm uses its running statistics, so it folds into the layer before it.
     public static let inferenceRewrites = ["remove-dropout", "fold-batch-norm"]

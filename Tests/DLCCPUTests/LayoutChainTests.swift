@@ -1,7 +1,9 @@
-// Convolution and pooling stacks that stay in oneDNN's layouts between steps, and weights
-// converted once per state change in inference plans (OneDNN+Layouts.swift).
+// Convolution and pooling stacks that stay in oneDNN's layouts between steps (the
+// assign-layouts pass's marks, kept where the plan allows), and weights converted once per
+// state change in inference plans (OneDNN+Layouts.swift).
 import DLCCore
 import DLCCPU
+import DLCPasses
 import DLCReference
 import DLCTraining
 import XCTest
@@ -18,8 +20,15 @@ final class LayoutChainTests: XCTestCase {
     }
     """
 
+    /// The stack after the inference passes (assign-layouts among them).
+    static func optimizedStack() throws -> Graph {
+        let g = try CPUTest.graph(stack)
+        try Pipelines.prepareForExecution(g, registry: CPUTest.registry, inference: true)
+        return g
+    }
+
     func testConvolutionAndPoolingResultsReadOnlyByThemStayInOneDNNLayouts() throws {
-        let g = try CPUTest.graph(Self.stack)
+        let g = try Self.optimizedStack()
         let plan = try ExecutionPlan.build(g, bindings: ["N": 2], registry: CPUTest.registry, training: false)
         let chained = plan.layoutChainBuffers()
         let names = Set(chained.map { plan.buffers[$0].name })
@@ -34,8 +43,43 @@ final class LayoutChainTests: XCTestCase {
         }
     }
 
-    func testChainedInferenceMatchesTheReferenceBeforeAndAfterNewWeights() throws {
+    /// Without the pass nothing stays in a oneDNN layout between steps.
+    func testWithoutThePassEveryResultIsPlain() throws {
         let g = try CPUTest.graph(Self.stack)
+        try Pipelines.prepareForExecution(g, registry: CPUTest.registry, disabled: ["assign-layouts"], inference: true)
+        let plan = try ExecutionPlan.build(g, bindings: ["N": 2], registry: CPUTest.registry, training: false)
+        XCTAssertTrue(plan.layoutChainBuffers().isEmpty)
+    }
+
+    /// A model's `layout: native` is kept only where the plan allows it: not on an output, not on
+    /// a result an activation or a reshape reads; the plan computes the same as the reference.
+    func testAModelsNativeMarksAreKeptOnlyWhereThePlanAllows() throws {
+        let g = try CPUTest.graph("""
+        model M {
+          input x: f32[N, 2, 8, 8]
+          param w: f32[4, 2, 3, 3]
+          param v: f32[3, 4, 3, 3]
+          a = convolution(x, w, padding: 1, layout: native)
+          output pooled = maxpool2d(a, 2, layout: native)
+          b = convolution(x, w, layout: native)
+          output r = relu(b)
+          c = avgpool2d(a, 2, layout: native)
+          output flat = flatten(c)
+          output d = convolution(c, v, padding: 1)
+        }
+        """)
+        let bindings = ["N": 2]
+        let plan = try ExecutionPlan.build(g, bindings: bindings, registry: CPUTest.registry, training: false)
+        XCTAssertEqual(plan.layoutChainBuffers().map { plan.buffers[$0].name }, ["a"])
+        let params = ParameterInitializer.initialize(g, seed: 3), inputs = CPUTest.inputs(g, bindings: bindings, seed: 5)
+        let ex = try Executor(plan: plan)
+        try ex.setState(params)
+        let ref = try ReferenceInterpreter(registry: CPUTest.registry).run(g, inputs: inputs, parameters: params, seed: 3)
+        CPUTest.assertClose(try ex.run(inputs: inputs), ref.outputs, tolerance: 1e-4, "marked plan")
+    }
+
+    func testChainedInferenceMatchesTheReferenceBeforeAndAfterNewWeights() throws {
+        let g = try Self.optimizedStack()
         let bindings = ["N": 3]
         let plan = try ExecutionPlan.build(g, bindings: bindings, registry: CPUTest.registry, training: false)
         let ex = try Executor(plan: plan)
@@ -55,6 +99,7 @@ final class LayoutChainTests: XCTestCase {
     func testTrainingPlansKeepEveryResultTheBackwardPassReadsPlain() throws {
         let g = try CPUTest.model("models/lenet5.dlg")
         _ = try TrainingGraph.build(g, options: TrainingOptions(optimizer: OptimizerConfig(kind: .sgd, lr: 0.1)), registry: CPUTest.registry)
+        try Pipelines.prepareForExecution(g, registry: CPUTest.registry, inference: false)
         let plan = try ExecutionPlan.build(g, bindings: ["N": 2], registry: CPUTest.registry, training: true)
         for b in plan.layoutChainBuffers() {
             for s in plan.steps where s.inputs.contains(b) {

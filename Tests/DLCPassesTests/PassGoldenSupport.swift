@@ -15,6 +15,13 @@ enum PassGolden {
         return g
     }
 
+    /// The first graph of a file of the repository (`models/lenet5.dlg`).
+    static func model(_ path: String) throws -> Graph {
+        let r = try TestCompiler.compile(file: Repository.root.appendingPathComponent(path))
+        guard r.status == 0, let g = r.graphs.first else { throw DLCError("\(path) does not compile: \(r.diagnosticsText)") }
+        return g
+    }
+
     /// The graph of `source` after the named passes.
     static func run(_ passes: [String], on source: String) throws -> Graph {
         let g = try graph(source)

@@ -2,10 +2,11 @@
 // converted once per state change.
 //
 // A convolution's or pooling's result that only convolutions and poolings read (as their data
-// operand) is not written back to its plain plan buffer: the step writes it, in the layout its
-// primitive chose, to memory of its own (a "shadow", allocated once with the executor), and the
-// steps that read it are created for that layout, so a stack of convolutions and poolings
-// reorders only where it begins and ends (`ExecutionPlan.layoutChainBuffers`).
+// operand) — a step that `keepsNativeLayout`, marked by the assign-layouts pass — is not written
+// back to its plain plan buffer: the step writes it, in the layout its primitive chose, to
+// memory of its own (a "shadow", allocated once with the executor), and the steps that read it
+// are created for that layout, so a stack of convolutions and poolings reorders only where it
+// begins and ends (`ExecutionPlan.layoutChainBuffers`).
 // In an inference plan (no state updates) a weight the primitive wants in another layout is
 // reordered into a shadow of its own when the state changes, not on every run.
 import CDNNL
@@ -94,31 +95,5 @@ extension DNNLContext {
             call.before.append(try reorder(from: (given, user), to: (chosen, temp)))
         }
         call.args.append(dnnl_exec_arg_t(arg: arg, memory: temp))
-    }
-}
-
-extension ExecutionPlan {
-    /// Buffers that may stay in a oneDNN layout between steps: results of convolution,
-    /// transposed convolution and pooling steps that only such steps read, each as its data
-    /// operand (operand 0) — never an input, output, loss, state, update or a buffer with views.
-    public func layoutChainBuffers() -> Set<Int> {
-        let chainKernels: Set<KernelKind> = [.convolution, .deconvolution, .pooling]
-        var readers = [[(step: Int, operand: Int)]](repeating: [], count: buffers.count)
-        for (i, s) in steps.enumerated() {
-            for (k, b) in s.inputs.enumerated() { readers[b].append((i, k)) }
-        }
-        var pinned = Set<Int>((inputs + outputs + losses).map(\.buffer))
-        pinned.formUnion(updates.map(\.source))
-        for b in buffers { if let v = b.viewOf { pinned.insert(v) } }
-        var result = Set<Int>()
-        for s in steps where chainKernels.contains(s.kernel) {
-            for b in s.outputs where !pinned.contains(b) && buffers[b].region == .arena && buffers[b].viewOf == nil {
-                let r = readers[b]
-                if !r.isEmpty && r.allSatisfy({ chainKernels.contains(steps[$0.step].kernel) && $0.operand == 0 }) {
-                    result.insert(b)
-                }
-            }
-        }
-        return result
     }
 }

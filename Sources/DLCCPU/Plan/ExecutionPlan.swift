@@ -78,6 +78,10 @@ public struct PlanStep: Equatable, Sendable {
     /// True when the step reads only state, constants and other state-derived results (see
     /// `Lowering+StateDerived.swift`): the executor runs it only after the state changed.
     public var stateDerived: Bool = false
+    /// True when the step's result stays in the layout its oneDNN primitive chose, for the
+    /// convolution, deconvolution and pooling steps that read it (the node's `layout: native`,
+    /// kept where the plan allows it: `Lowering+Layouts.swift`).
+    public var keepsNativeLayout: Bool = false
 }
 
 /// A named tensor the caller passes in or reads back.

@@ -29,5 +29,6 @@ extension Lowerer {
         guard residuals <= 1 else { throw node.fail("adds \(residuals) tensors of the result's shape; oneDNN adds one (its sum post-op)") }
         try emit(.convolution, node, inputs: inputs,
                  ints: try convolutionArguments(node, transposed: false, hasBias: hasBias) + ints, floats: floats)
+        requestLayout(node)
     }
 }

@@ -75,6 +75,7 @@ extension Lowerer {
         let transposed = node.op == "conv_transpose"
         try emit(transposed ? .deconvolution : .convolution, node,
                  ints: try convolutionArguments(node, transposed: transposed, hasBias: node.inputs.count > 2))
+        requestLayout(node)
     }
 
     /// The `convolution` (or `deconvolution`) step's ints for the node's first operands (x, the
@@ -109,6 +110,7 @@ extension Lowerer {
                     stride[0], stride[1], pad[0], pad[1]]
         for i in 0..<2 { ints.append(max(0, (os[2 + i] - 1) * stride[i] + kernel[i] - xs[2 + i] - pad[i])) }
         try emit(.pooling, node, ints: ints)
+        requestLayout(node)
     }
 
     mutating func lowerConvolutionBackwardWeight(_ node: Node) throws {

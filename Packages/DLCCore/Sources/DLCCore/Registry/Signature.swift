@@ -44,15 +44,19 @@ public struct ArgSpec: Sendable {
     /// (except optional tensors, which default to none).
     public let defaultValue: StaticValue?
     public let doc: String
+    /// An attribute that may stay unset: left out, nothing is stored on the node (the op's
+    /// meaning for "unset" applies) — for annotations a pass adds, such as `layout`.
+    public let mayBeUnset: Bool
 
-    public init(_ name: String, _ kind: ArgKind, default defaultValue: StaticValue? = nil, doc: String = "") {
+    public init(_ name: String, _ kind: ArgKind, default defaultValue: StaticValue? = nil, doc: String = "", mayBeUnset: Bool = false) {
         self.name = name
         self.kind = kind
         self.defaultValue = defaultValue
         self.doc = doc
+        self.mayBeUnset = mayBeUnset
     }
 
-    public var isRequired: Bool { defaultValue == nil && kind != .optionalTensor && kind != .tensors }
+    public var isRequired: Bool { defaultValue == nil && !mayBeUnset && kind != .optionalTensor && kind != .tensors }
 }
 
 /// The arguments an op or layer accepts, in positional order.
@@ -85,7 +89,7 @@ public struct Signature: Sendable {
                     bound.given.insert(a.name)
                 } else if let d = a.defaultValue {
                     bound.statics[a.name] = d
-                } else {
+                } else if !a.mayBeUnset {
                     throw DLCError("\(callee) needs argument '\(a.name)'")
                 }
             }
@@ -100,7 +104,7 @@ public struct Signature: Sendable {
     /// `dense(x: tensor, units: int, bias: bool = true)`, for messages and docs.
     public func render(_ callee: String) -> String {
         callee + "(" + args.map { a in
-            a.name + (a.defaultValue.map { " = \($0)" } ?? "")
+            a.name + (a.defaultValue.map { " = \($0)" } ?? (a.mayBeUnset ? "?" : ""))
         }.joined(separator: ", ") + ")"
     }
 }
