@@ -9,9 +9,11 @@ import DLCCore
 ///   `broadcast_to` to the operand's own type → the operand.
 /// - Chains: `transpose(transpose(x))` → one transpose, or `x` when the permutations cancel;
 ///   `reshape` of a reshape, flatten, squeeze or expand_dims reads the first one's operand.
-/// - Broadcasts of constants: an elementwise binary op reading `broadcast_to(c)` of a rank-0
-///   constant, whose other operand already has the result's type, reads `c` itself (the
-///   fused kernels inline scalar constants).
+/// - Broadcasts absorbed: an elementwise binary op reading `broadcast_to(v)`, whose other
+///   operand already has the result's shape, reads `v` itself — its kernels broadcast — so the
+///   broadcast is neither materialized nor read back (the gradient of a mean, `1/n` broadcast
+///   to the input's shape, is one scalar operand of the fused kernel); a scalar constant is
+///   then inlined by the fused kernels.
 ///
 /// It only redirects uses and turns folded nodes into constants; `dce` removes what became
 /// dead. Named results (outputs, losses, updates) keep their own computation.
@@ -46,7 +48,7 @@ public struct SimplifyPass: Pass {
                 continue
             }
             simplifyChain(node, graph, replacements: &replacements)
-            inlineBroadcastConstants(node, type: type, graph)
+            absorbBroadcasts(node, type: type, graph)
         }
         graph.apply(replacements)
     }
@@ -130,12 +132,12 @@ public struct SimplifyPass: Pass {
         return perm
     }
 
-    /// `add(x, broadcast_to(c))` → `add(x, c)` when `x` has the result's type.
-    func inlineBroadcastConstants(_ node: Node, type: TensorType, _ graph: Graph) {
+    /// `add(x, broadcast_to(v))` → `add(x, v)` when `x` has the result's shape.
+    func absorbBroadcasts(_ node: Node, type: TensorType, _ graph: Graph) {
         guard Self.binaryElementwise.contains(node.op), node.inputs.count == 2 else { return }
         for k in 0..<2 {
             let p = graph.producer(of: node.inputs[k])
-            guard p.op == "broadcast_to", p.inputs.count == 1, constant(p.inputs[0], graph) != nil,
+            guard p.op == "broadcast_to", p.inputs.count == 1,
                   graph[p.inputs[0]].type.dtype == graph[node.inputs[k]].type.dtype,
                   graph[node.inputs[1 - k]].type.shape == type.shape else { continue }
             graph[node.id].inputs[k] = p.inputs[0]

@@ -1,6 +1,7 @@
 // Golden tests of `simplify` and `cse` (each followed by `dce`, as in the execution pipeline).
 import DLCCore
 import DLCPasses
+import DLCTraining
 import XCTest
 import _DLCTestSupport
 
@@ -78,6 +79,59 @@ graph B {
   output z = %6
 }
 """)
+    }
+
+    /// Any broadcast read by an elementwise op whose other operand has the result's shape is
+    /// absorbed (the op broadcasts); one whose other operand broadcasts too is kept, and so is
+    /// a broadcast that is itself an output.
+    func testBroadcastsReadByElementwiseOpsAreAbsorbed() throws {
+        try PassGolden.check(["simplify", "dce"], """
+model B {
+  input x: f32[N, 4]
+  input s: f32[]
+  input r: f32[N, 1]
+  input v: f32[4]
+  output y = x * broadcast_to(s, shape: [N, 4]) - broadcast_to(r, shape: [N, 4])
+  output z = v + broadcast_to(r, shape: [N, 4])
+  b = broadcast_to(s, shape: [N, 4])
+  output w = x / b
+  output kept = b
+}
+""", """
+graph B {
+  %0 = input "x" : f32[N, 4]  // @2:9
+  %1 = input "s" : f32[]  // @3:9
+  %2 = input "r" : f32[N, 1]  // @4:9
+  %3 = input "v" : f32[4]  // @5:9
+  %4 = mul(%0, %1) : f32[N, 4]  // @6:14
+  %5 = sub(%4, %2) : f32[N, 4]  // @6:14
+  %6 = broadcast_to(%2) {shape=[N, 4]} : f32[N, 4]  // @7:18
+  %7 = add(%3, %6) : f32[N, 4]  // @7:14
+  %8 = broadcast_to(%1) {shape=[N, 4]} : f32[N, 4]  // @8:7
+  %9 = div(%0, %1) : f32[N, 4]  // @9:14
+  output y = %5
+  output z = %7
+  output w = %9
+  output kept = %8
+}
+""")
+    }
+
+    /// A mean's gradient (1/n broadcast to the input) is a scalar operand of the fused kernel:
+    /// no broadcast_to is left in the training step of a mean loss.
+    func testAMeanLossGradientLeavesNoMaterializedBroadcast() throws {
+        let g = try PassGolden.graph("""
+model M {
+  input x: f32[N, 8]
+  input t: f32[N, 8]
+  param w: f32[8, 8]
+  loss l = mean(tanh(x @ w) * t)
+}
+""")
+        _ = try TrainingGraph.build(g, options: TrainingOptions(optimizer: OptimizerConfig(kind: .sgd, lr: 0.1)),
+                                    registry: TestCompiler.registry)
+        try Pipelines.prepareForExecution(g, registry: TestCompiler.registry, inference: false)
+        XCTAssertFalse(g.nodes.contains { $0.op == "broadcast_to" && g[$0.outputs[0]].type.rank == 2 }, GraphPrinter().print(g))
     }
 
     /// Repeated subexpressions (and equal constants) are computed once.
