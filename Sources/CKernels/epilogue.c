@@ -18,6 +18,7 @@ CLONES int dlc_matmul_epilogue(int64_t rows, int64_t n, float *y, int nsteps, co
             case 0: { const float *v = o + r * n; for (int64_t j = 0; j < n; j++) row[j] = row[j] + v[j]; break; }
             case 1: for (int64_t j = 0; j < n; j++) row[j] = row[j] + o[j]; break;
             case 2: for (int64_t j = 0; j < n; j++) row[j] = row[j] * p; break;
+            case 4: { const float *v = o + r * n; for (int64_t j = 0; j < n; j++) row[j] = row[j] * (float)(v[j] > 0); break; }
             case 3:
                 switch (steps[2 * s + 1]) {
                 case 0: for (int64_t j = 0; j < n; j++) row[j] = row[j] > 0 || row[j] != row[j] ? row[j] : 0; break;

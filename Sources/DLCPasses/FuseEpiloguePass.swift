@@ -2,7 +2,9 @@ import DLCCore
 
 /// `fuse-epilogue`: a product or convolution followed by a chain of adds, multiplications by a
 /// scalar constant and activations (`Epilogue.activations`) becomes one node, placed at the end
-/// of the chain:
+/// of the chain; a product's chain may also multiply by a ReLU's gradient mask
+/// `cast(greater(h, 0))` (a `relu_mask` step reading `h`: the backward pass's
+/// `dx = (g · Wᵀ) · relu′(h)` becomes one kernel):
 /// - a `matmul` of two f32 operands of rank 2 or more (matrices or stacks of them), with bias
 ///   or residual adds (an operand of the result's shape, or a vector over its last dimension),
 ///   becomes a `fused_matmul`;
@@ -111,6 +113,20 @@ public struct FuseEpiloguePass: Pass {
         }
     }
 
+    /// `h` when `mask` is `cast(greater(h, 0))` to the result's type, as autodiff writes a
+    /// ReLU's gradient mask, with `h` of the result's type and the mask and comparison read
+    /// only here (so they die with the fusion).
+    func reluMaskSource(_ mask: ValueID, result: TensorType, _ graph: Graph, users: (ValueID) -> Int) -> ValueID? {
+        let cast = graph.producer(of: mask)
+        guard cast.op == "cast", cast.inputs.count == 1, graph[mask].type == result, users(mask) == 1 else { return nil }
+        let greater = graph.producer(of: cast.inputs[0])
+        guard greater.op == "greater", greater.inputs.count == 2, users(cast.inputs[0]) == 1,
+              graph[greater.inputs[0]].type == result else { return nil }
+        let zero = graph.producer(of: greater.inputs[1])
+        guard zero.op == "constant", graph[greater.inputs[1]].type.rank == 0, zero.attributes["value"]?.doubleValue == 0 else { return nil }
+        return greater.inputs[0]
+    }
+
     /// The epilogue step node `u` (with its bound `attributes`) performs on `value` (the chain so far), or nil if it cannot
     /// join; an added operand is appended to `operands`.
     func epilogueStep(_ u: Node, _ attributes: Attributes, applyingTo value: ValueID, anchor: Anchor, result: TensorType,
@@ -134,6 +150,10 @@ public struct FuseEpiloguePass: Pass {
             guard u.inputs.count == 2, u.inputs.filter({ $0 == value }).count == 1 else { return nil }
             let other = u.inputs[0] == value ? u.inputs[1] : u.inputs[0]
             let p = graph.producer(of: other)
+            if anchor.kind == .matmul, let h = reluMaskSource(other, result: result, graph, users: users) {
+                operands.append(h)
+                return .reluMask(operand: operands.count - 1)
+            }
             guard p.op == "constant", graph[other].type.rank == 0, let c = p.attributes["value"]?.doubleValue else { return nil }
             return .scale(c)
         default:

@@ -56,6 +56,7 @@ private func inferFusedConvolution(_ args: Arguments) throws -> [TensorType] {
         throw DLCError("\(op) needs a bias of type \(TensorType(x.dtype, known: [cout])), found \(xs[2].type)")
     }
     let epilogue = try Epilogue(attribute: args.statics["epilogue"], operands: xs.count, firstOperand: first, op: op)
+    guard epilogue.maskOperands.isEmpty else { throw DLCError("\(op): a relu_mask step is for fused_matmul only (oneDNN has no such post-op)") }
     for i in epilogue.addedOperands {
         let t = xs[i].type
         guard t.dtype == x.dtype else { throw DLCError("\(op): the added operand \(i) is \(t), not \(x.dtype)") }

@@ -43,5 +43,8 @@ public let fusedMatMulOp = OpSpec(
                 DLCError("fused_matmul: the added operand \(t) does not broadcast to \(result) (\(x) against \(y) at \(j))")
             }
         }
+        for i in epilogue.maskOperands where xs[i].type != result {
+            throw DLCError("fused_matmul: the relu_mask operand \(i) is \(xs[i].type), not the result's type \(result)")
+        }
         return [result]
     })

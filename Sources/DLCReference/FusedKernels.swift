@@ -83,6 +83,10 @@ private func applyEpilogue(_ epilogue: Epilogue, to y: HostTensor, _ ctx: Refere
         switch step {
         case .add(let i): y = try applyKernel("add", [y, ctx.inputs[i]], [:], ctx, fused: fused)
         case .scale(let c): y = try applyKernel("mul", [y, HostTensor.from([c], shape: [], dtype: ctx.outputTypes[0])], [:], ctx, fused: fused)
+        case .reluMask(let i):
+            // As the ReLU's gradient is written: y · cast(greater(operand, 0)).
+            let positive = try applyKernel("greater", [ctx.inputs[i], HostTensor.from([0], shape: [], dtype: ctx.outputTypes[0])], [:], ctx, fused: fused)
+            y = try applyKernel("mul", [y, try applyKernel("cast", [positive], ["dtype": .dtype(ctx.outputTypes[0])], ctx, fused: fused)], [:], ctx, fused: fused)
         case .activation(let op, let alpha):
             switch op {
             case "gelu": y = try applyKernel(op, [y], ["approximate": .bool(alpha != 0)], ctx, fused: fused)

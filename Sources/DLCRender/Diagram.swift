@@ -482,6 +482,7 @@ struct DiagramBuilder {
                 let name = p.op == "param" ? relative(p.attributes["name"]?.stringValue ?? "bias", to: node.scope) : "residual"
                 return "+ " + name
             case "scale": return "× " + (parts.dropFirst().first.map(short) ?? "c")
+            case "relu_mask": return "× relu′"
             default: return kind
             }
         }

@@ -136,6 +136,57 @@ graph Stays {
     }
 
     /// `--disable-pass fuse-epilogue` leaves every matmul alone.
+    /// The backward product of a ReLU layer times the ReLU's gradient mask, cast(greater(h, 0)),
+    /// is one node reading h; the comparison and cast are gone.
+    func testAProductTimesAReluGradientMask() throws {
+        try check("""
+model Mask {
+  input g: f32[N, 4]
+  input w: f32[4, 3]
+  input h: f32[N, 3]
+  input v: f32[4, 3]
+  input k: f32[N, 3]
+  output dx = (g @ w) * cast(greater(h, 0.0), dtype: f32)
+  output dy = cast(k > 0.0, dtype: f32) * matmul(g, v) + h
+}
+""", """
+graph Mask {
+  %0 = input "g" : f32[N, 4]  // @2:9
+  %1 = input "w" : f32[4, 3]  // @3:9
+  %2 = input "h" : f32[N, 3]  // @4:9
+  %3 = input "v" : f32[4, 3]  // @5:9
+  %4 = input "k" : f32[N, 3]  // @6:9
+  %5 = fused_matmul(%0, %1, %2) {epilogue=[["relu_mask", "i2"]], transpose_a=false, transpose_b=false} : f32[N, 3]  // @7:16
+  %6 = fused_matmul(%0, %3, %4, %2) {epilogue=[["relu_mask", "i2"], ["add", "i3"]], transpose_a=false, transpose_b=false} : f32[N, 3]  // @8:43
+  output dx = %5
+  output dy = %6
+}
+""")
+    }
+
+    /// Left alone: a mask compared with another threshold, a mask read twice, a mask of
+    /// another shape (broadcast), a convolution's (oneDNN has no such post-op).
+    func testOtherMasksStay() throws {
+        let g = try PassGolden.run(PassGolden.execution(), on: """
+model Masks {
+  input g: f32[N, 4]
+  input w: f32[4, 3]
+  input h: f32[N, 3]
+  input v: f32[3]
+  output a = (g @ w) * cast(greater(h, 1.0), dtype: f32)
+  m = cast(greater(h, 0.0), dtype: f32)
+  output b = (g @ w) * m
+  output c = m + 1.0
+  output d = (g @ w) * cast(greater(v, 0.0), dtype: f32)
+  input x: f32[N, 2, 5, 5]
+  input k: f32[3, 2, 3, 3]
+  input r: f32[N, 3, 3, 3]
+  output e = convolution(x, k) * cast(greater(r, 0.0), dtype: f32)
+}
+""")
+        XCTAssertFalse(g.nodes.contains { $0.attributes["epilogue"]?.description.contains("relu_mask") == true }, GraphPrinter().print(g))
+    }
+
     func testDisabled() throws {
         let g = try PassGolden.run(PassGolden.execution(disabled: ["fuse-epilogue"]), on: """
 model Dense {
@@ -154,6 +205,7 @@ model Dense {
             (.list([.list([.string("add"), .string("i1")])]), "epilogue step 0 adds \"i1\", which is not an operand i2…i2"),
             (.list([.list([.string("scale"), .string("x")])]), "epilogue step 0 scales by \"x\", not a number"),
             (.list([.list([.string("softmax"), .float(0)])]), "epilogue step 0 is 'softmax'"),
+            (.list([.list([.string("relu_mask"), .string("i7")])]), "epilogue step 0 masks by \"i7\", which is not an operand i2…i2"),
             (.int(3), "fused_matmul needs an 'epilogue' list"),
         ]
         for (attribute, message) in cases {
@@ -161,9 +213,9 @@ model Dense {
                 XCTAssertTrue((error as? DLCError)?.message.contains(message) == true, "\(error)")
             }
         }
-        let ok = try? Epilogue(attribute: Epilogue(steps: [.add(operand: 2), .scale(0.5), .activation("gelu", alpha: 1)]).attribute,
-                                     operands: 3)
-        XCTAssertEqual(ok?.steps, [.add(operand: 2), .scale(0.5), .activation("gelu", alpha: 1)])
+        let steps: [EpilogueStep] = [.add(operand: 2), .scale(0.5), .activation("gelu", alpha: 1), .reluMask(operand: 2)]
+        let ok = try? Epilogue(attribute: Epilogue(steps: steps).attribute, operands: 3)
+        XCTAssertEqual(ok?.steps, steps)
     }
 
     /// The fused op is not differentiable and checks its operands.

@@ -67,6 +67,8 @@ extension Executor {
                     throw DLCError("internal error: post-op \(i) of step '\(s.op)' has the unknown activation code \(code)")
                 }
                 return op
+            case .reluMask:
+                throw DLCError("internal error: post-op \(i) of step '\(s.op)' is a relu_mask, which oneDNN has no post-op for")
             case nil:
                 throw DLCError("internal error: post-op \(i) of step '\(s.op)' has the unknown kind \(kind)")
             }

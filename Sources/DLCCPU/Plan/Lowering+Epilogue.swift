@@ -4,7 +4,8 @@
 //           kind 0 adds an operand of the result's shape, 1 a vector (the matmul's over the last
 //           dimension, the convolution's per channel), 2 scales, 3 applies activation `code`
 //           (0 relu, 1 leaky_relu, 2 elu, 3 tanh, 4 sigmoid, 5 gelu with the tanh approximation,
-//           6 exact gelu); operand: the step input index of the added tensor (-1 otherwise).
+//           6 exact gelu), 4 multiplies by (operand > 0) (a ReLU's gradient; matmul only);
+//           operand: the step input index of the added or mask tensor (-1 otherwise).
 //   floats: [parameter per step] (the scale, or leaky_relu's / elu's alpha)
 import DLCCore
 
@@ -13,7 +14,7 @@ let epilogueActivationCodes: [String: Int] = ["relu": 0, "leaky_relu": 1, "elu":
 
 /// The kinds of epilogue steps in step arguments.
 enum EpilogueKind: Int {
-    case add = 0, addVector = 1, scale = 2, activation = 3
+    case add = 0, addVector = 1, scale = 2, activation = 3, reluMask = 4
 }
 
 extension Lowerer {
@@ -32,6 +33,14 @@ extension Lowerer {
                 }
                 // The vector form where both fit (a batch of one): the same sums either way.
                 ints += [isVector(s) ? EpilogueKind.addVector.rawValue : EpilogueKind.add.rawValue, inputs.count, -1]
+                inputs.append(v)
+                floats.append(0)
+            case .reluMask(let operand):
+                let v = node.inputs[operand]
+                guard dtype(v) == .f32, try shape(v) == out else {
+                    throw node.fail("the relu_mask operand \(operand) is \(dtype(v))\(try shape(v)); it must be f32 of the result's shape \(out)")
+                }
+                ints += [EpilogueKind.reluMask.rawValue, inputs.count, -1]
                 inputs.append(v)
                 floats.append(0)
             case .scale(let c):

@@ -6,6 +6,9 @@
 //     ["add", "i<k>"]        adds the node's k-th operand (k ≥ the node's first epilogue
 //                            operand), broadcast to the result
 //     ["scale", c]           multiplies by the constant c
+//     ["relu_mask", "i<k>"]  multiplies by 1 where the node's k-th operand (of the result's
+//                            shape) is positive, by 0 elsewhere: the ReLU gradient, applied to
+//                            the product that computes the incoming gradient
 //     [activation, alpha]    an activation: relu, leaky_relu, elu (alpha is theirs), tanh,
 //                            sigmoid, gelu (alpha 1: the tanh approximation, 0: exact)
 
@@ -15,6 +18,8 @@ public enum EpilogueStep: Equatable, Sendable {
     case add(operand: Int)
     /// Multiplies by a constant.
     case scale(Double)
+    /// Multiplies by `operand k > 0` (1 or 0): the gradient of a ReLU whose result is operand `k`.
+    case reluMask(operand: Int)
     /// An activation with its parameter (see `Epilogue.activations`).
     case activation(String, alpha: Double)
 }
@@ -34,6 +39,7 @@ public struct Epilogue: Equatable, Sendable {
             switch step {
             case .add(let k): .list([.string("add"), .string("i\(k)")])
             case .scale(let c): .list([.string("scale"), .float(c)])
+            case .reluMask(let k): .list([.string("relu_mask"), .string("i\(k)")])
             case .activation(let op, let alpha): .list([.string(op), .float(alpha)])
             }
         })
@@ -42,6 +48,11 @@ public struct Epilogue: Equatable, Sendable {
     /// The operands the epilogue adds, in order.
     public var addedOperands: [Int] {
         steps.compactMap { if case .add(let k) = $0 { k } else { nil } }
+    }
+
+    /// The operands whose positive entries a `relu_mask` step keeps, in order.
+    public var maskOperands: [Int] {
+        steps.compactMap { if case .reluMask(let k) = $0 { k } else { nil } }
     }
 
     /// Decodes the `epilogue` attribute of an `op` node with `operands` operands whose added
@@ -54,19 +65,19 @@ public struct Epilogue: Equatable, Sendable {
                 throw DLCError("\(op): epilogue step \(i) is malformed: \(item)")
             }
             switch kind {
-            case "add":
+            case "add", "relu_mask":
                 guard let s = parts[1].stringValue, s.first == "i", let k = Int(s.dropFirst()), k >= firstOperand, k < operands else {
                     let which = firstOperand < operands ? "which is not an operand i\(firstOperand)…i\(operands - 1)"
-                        : "but the node has no operands to add"
-                    throw DLCError("\(op): epilogue step \(i) adds \(parts[1]), \(which)")
+                        : "but the node has no operands to \(kind == "add" ? "add" : "mask by")"
+                    throw DLCError("\(op): epilogue step \(i) \(kind == "add" ? "adds" : "masks by") \(parts[1]), \(which)")
                 }
-                steps.append(.add(operand: k))
+                steps.append(kind == "add" ? .add(operand: k) : .reluMask(operand: k))
             case "scale":
                 guard let c = parts[1].doubleValue else { throw DLCError("\(op): epilogue step \(i) scales by \(parts[1]), not a number") }
                 steps.append(.scale(c))
             default:
                 guard Self.activations.contains(kind) else {
-                    throw DLCError("\(op): epilogue step \(i) is '\(kind)'; expected add, scale or one of \(Self.activations.sorted().joined(separator: ", "))")
+                    throw DLCError("\(op): epilogue step \(i) is '\(kind)'; expected add, scale, relu_mask or one of \(Self.activations.sorted().joined(separator: ", "))")
                 }
                 guard let alpha = parts[1].doubleValue else { throw DLCError("\(op): epilogue step \(i) ('\(kind)') has the parameter \(parts[1]), not a number") }
                 steps.append(.activation(kind, alpha: alpha))
