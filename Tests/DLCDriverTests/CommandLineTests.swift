@@ -100,7 +100,7 @@ final class CommandLineTests: XCTestCase {
                                           "--disable-pass", "fuse-epilogue"])
         XCTAssertEqual(fused.status, 0, fused.stderr)
         XCTAssertEqual(unfused.status, 0, unfused.stderr)
-        XCTAssertTrue(fused.stdout.contains("\"kernels\":22,"), fused.stdout)
+        XCTAssertTrue(fused.stdout.contains("\"kernels\":20,"), fused.stdout)
         XCTAssertTrue(unfused.stdout.contains("\"kernels\":25,"), unfused.stdout)
         let o = try DLCProcess.run(["bench", "models/mlp.dlg", "--disable-pass", "nope"])
         XCTAssertEqual(o.status, 1)
