@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The effect of the execution passes (Pipelines.execution: simplify, fuse-softmax-loss, cse,
-# fuse-batch-sum, fuse-epilogue, fuse-elementwise, fuse-horizontal, and for inference
-# remove-dropout, fold-batch-norm) on every model of models/ (each model of a file with several): kernel steps
+# fuse-batch-sum, fuse-epilogue, fuse-elementwise, fuse-horizontal, assign-layouts, and for
+# inference remove-dropout, fold-batch-norm) on every model of models/ (each model of a file with several): kernel steps
 # and ms per step with the passes and without them (`dlc bench --no-fuse`), as a markdown table
 # for docs/performance.md.
 #
