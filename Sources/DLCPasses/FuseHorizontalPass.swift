@@ -42,29 +42,32 @@ public struct FuseHorizontalPass: Pass {
             for o in n.outputs { fromState[o.index] = derived }
         }
 
+        // Runs are grown in place (`runs[i]`), the open run of each program found by its key:
+        // copying a run out of a dictionary to append made a long run (the optimizer update of
+        // every parameter of the 200-layer model) quadratic.
         struct Run { var members: [Candidate]; var firstReader: Int }
-        var open: [Attributes: Run] = [:]
-        var runs: [[Candidate]] = []
+        var open: [Attributes: Int] = [:]
+        var runs: [Run] = []
         for n in nodes {
             guard let c = candidate(n, graph: graph, registry: context.registry) else { continue }
             let key = c.layout.program.attributes.merging(["dtype": .dtype(c.layout.dtype), "operands": .int(c.operands.count),
                                                            "fromState": .bool(n.inputs.allSatisfy { fromState[$0.index] })]) { a, _ in a }
             let reader = n.outputs.map { firstReader[$0.index] }.min() ?? Int.max
-            if var r = open[key], n.id.index < r.firstReader {
-                r.members.append(c)
-                r.firstReader = min(r.firstReader, reader)
-                open[key] = r
+            if let i = open[key], n.id.index < runs[i].firstReader {
+                runs[i].members.append(c)
+                runs[i].firstReader = min(runs[i].firstReader, reader)
             } else {
-                if let r = open[key], r.members.count > 1 { runs.append(r.members) }
-                open[key] = Run(members: [c], firstReader: reader)
+                open[key] = runs.count
+                runs.append(Run(members: [c], firstReader: reader))
             }
         }
-        runs += open.values.map(\.members).filter { $0.count > 1 }
+        runs.removeAll { $0.members.count < 2 }
         guard !runs.isEmpty else { return }
 
         var replacement: [Int: Node] = [:]
         var removed = Set<Int>()
-        for members in runs {
+        for run in runs {
+            let members = run.members
             let last = nodes[members.last!.node]
             var layout = members[0].layout
             layout.shapes = members.map { graph[nodes[$0.node].outputs[0]].type.shape }
