@@ -2,7 +2,8 @@
 // and sizes, the buffers (region, offset, size, type), then one line per step with its
 // kernel, its operands' and results' buffers with their types and arena places (and
 // `[in place]`, `[once per state]`, `[native layout]` for the steps that run in place, only
-// after the state changed, or keep their result in oneDNN's layout).
+// after the state changed, or keep their result in oneDNN's layout — `, plain copy` when the
+// plain buffer is written too).
 import DLCCore
 
 /// Prints an `ExecutionPlan` as stable, human-readable text.
@@ -38,7 +39,7 @@ public struct PlanPrinter {
         for (i, step) in plan.steps.enumerated() {
             let ins = step.inputs.map { operand($0, plan) }.joined(separator: ", ")
             let outs = step.outputs.map { operand($0, plan) }.joined(separator: ", ")
-            s += "  \(i): \(step.kernel.rawValue) (\(step.op)) \(outs) ← \(ins)\(step.inPlace ? " [in place]" : "")\(step.stateDerived ? " [once per state]" : "")\(step.keepsNativeLayout ? " [native layout]" : "")\n"
+            s += "  \(i): \(step.kernel.rawValue) (\(step.op)) \(outs) ← \(ins)\(step.inPlace ? " [in place]" : "")\(step.stateDerived ? " [once per state]" : "")\(step.keepsNativeLayout ? step.writesPlainCopy ? " [native layout, plain copy]" : " [native layout]" : "")\n"
         }
         return s
     }

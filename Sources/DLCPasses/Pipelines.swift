@@ -47,7 +47,7 @@ public let standardPassesPlugin = Plugin(name: "passes", summary: "the standard 
         FuseHorizontalPass()
     })
     try r.register(PassSpec(name: "assign-layouts",
-                            summary: "marks convolution and pooling results that only convolutions and poolings read (as data) with layout: native, so the CPU back end keeps them in oneDNN's blocked layout and reorders only at the stack's edges") {
+                            summary: "marks convolution and pooling results that a convolution, pooling or weight gradient reads with layout: native, so the CPU back end keeps them in oneDNN's blocked layout for those readers (a plain copy for the others)") {
         AssignLayoutsPass()
     })
 }

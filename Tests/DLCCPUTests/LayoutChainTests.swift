@@ -51,8 +51,9 @@ final class LayoutChainTests: XCTestCase {
         XCTAssertTrue(plan.layoutChainBuffers().isEmpty)
     }
 
-    /// A model's `layout: native` is kept only where the plan allows it: not on an output, not on
-    /// a result an activation or a reshape reads; the plan computes the same as the reference.
+    /// A model's `layout: native` is kept only where a step reads the result so; a kept result
+    /// that a reshape (or an activation, or the caller) reads also gets its plain copy; the plan
+    /// computes the same as the reference.
     func testAModelsNativeMarksAreKeptOnlyWhereThePlanAllows() throws {
         let g = try CPUTest.graph("""
         model M {
@@ -70,7 +71,8 @@ final class LayoutChainTests: XCTestCase {
         """)
         let bindings = ["N": 2]
         let plan = try ExecutionPlan.build(g, bindings: bindings, registry: CPUTest.registry, training: false)
-        XCTAssertEqual(plan.layoutChainBuffers().map { plan.buffers[$0].name }, ["a"])
+        XCTAssertEqual(Set(plan.layoutChainBuffers().map { plan.buffers[$0].name }), ["a", "c"])
+        XCTAssertEqual(plan.plainCopies().map { plan.buffers[$0].name }, ["c"])
         let params = ParameterInitializer.initialize(g, seed: 3), inputs = CPUTest.inputs(g, bindings: bindings, seed: 5)
         let ex = try Executor(plan: plan)
         try ex.setState(params)
@@ -96,15 +98,20 @@ final class LayoutChainTests: XCTestCase {
         }
     }
 
-    func testTrainingPlansKeepEveryResultTheBackwardPassReadsPlain() throws {
+    /// In a training plan, a kept result that a step of our own (the ReLU gradient, the pooling
+    /// gradient) reads has its plain copy written; one only oneDNN steps read has none.
+    func testTrainingPlansWritePlainCopiesForTheirOwnKernels() throws {
         let g = try CPUTest.model("models/lenet5.dlg")
         _ = try TrainingGraph.build(g, options: TrainingOptions(optimizer: OptimizerConfig(kind: .sgd, lr: 0.1)), registry: CPUTest.registry)
         try Pipelines.prepareForExecution(g, registry: CPUTest.registry, inference: false)
         let plan = try ExecutionPlan.build(g, bindings: ["N": 2], registry: CPUTest.registry, training: true)
-        for b in plan.layoutChainBuffers() {
-            for s in plan.steps where s.inputs.contains(b) {
-                XCTAssertTrue([KernelKind.convolution, .pooling].contains(s.kernel), "\(plan.buffers[b].name) is read by \(s.op)")
-            }
+        let kept = plan.layoutChainBuffers(), copies = plan.plainCopies()
+        XCTAssertEqual(kept.count, 3)
+        XCTAssertEqual(copies.count, 2)
+        let oneDNNReaders: Set<KernelKind> = [.convolution, .deconvolution, .pooling, .convolutionBackwardWeight]
+        for b in kept {
+            let readers = plan.steps.filter { $0.inputs.contains(b) }
+            XCTAssertEqual(copies.contains(b), readers.contains { !oneDNNReaders.contains($0.kernel) }, plan.buffers[b].name)
         }
     }
 }

@@ -41,6 +41,8 @@ public final class Executor {
     /// Buffers that stay in oneDNN's layouts between steps (OneDNN+Layouts.swift), and where
     /// each is while the steps are bound.
     var layoutChain: Set<Int> = []
+    /// The kept buffers whose plain bytes are written too.
+    var plainCopies: Set<Int> = []
     var keptLayouts: [Int: KeptLayout] = [:]
     /// Conversions of state for oneDNN steps, run before a run when the state changed.
     private var stateConversions: [DNNLExec] = []
@@ -109,7 +111,10 @@ public final class Executor {
     private func bindSteps() throws {
         var dnnlCalls: [(Int, DNNLCall)] = []
         var randomSteps = 0
-        if ProcessInfo.processInfo.environment["DLC_CPU_PLAIN_LAYOUTS"] != "1" { layoutChain = plan.layoutChainBuffers() }
+        if ProcessInfo.processInfo.environment["DLC_CPU_PLAIN_LAYOUTS"] != "1" {
+            layoutChain = plan.layoutChainBuffers()
+            plainCopies = plan.plainCopies()
+        }
         // Small oneDNN steps are created and run on one thread (StepThreads.swift).
         let threads = omp_get_max_threads()
         let oneThread = Set(plan.steps.indices.filter { i in

@@ -20,9 +20,10 @@ extension Executor {
                            && (plan.buffers[b].region == .state || stateDerivedResults.contains(b)))
     }
 
-    /// A oneDNN step's result: kept in the primitive's layout when only oneDNN steps read it.
+    /// A oneDNN step's result: kept in the primitive's layout when a oneDNN step reads it so,
+    /// with a plain copy when other steps read it too.
     func dnnlResult(_ b: Int) -> DNNLOperand {
-        DNNLOperand(pointer(b), keep: layoutChain.contains(b))
+        DNNLOperand(pointer(b), keep: layoutChain.contains(b), plainCopy: plainCopies.contains(b))
     }
 
     func bindOneDNN(_ s: PlanStep) throws -> DNNLCall? {
@@ -34,7 +35,7 @@ extension Executor {
         case .pooling:
             return try context().pooling(s.ints, x: dnnlInput(s.inputs[0]), y: dnnlResult(s.outputs[0]))
         case .convolutionBackwardWeight:
-            return try context().convolutionBackwardWeight(s.ints, x: pointer(s.inputs[0]), dy: pointer(s.inputs[1]),
+            return try context().convolutionBackwardWeight(s.ints, x: dnnlInput(s.inputs[0]), dy: dnnlInput(s.inputs[1]),
                                                            dw: pointer(s.outputs[0]))
         case .batchNormInference, .batchNormTraining:
             // Inference reads the running statistics (operands 3, 4); training writes the batch's (results 1, 2).

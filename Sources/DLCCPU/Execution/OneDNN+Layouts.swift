@@ -1,12 +1,13 @@
 // Operands of oneDNN steps that stay in oneDNN's layouts between steps, and weights
 // converted once per state change.
 //
-// A convolution's or pooling's result that only convolutions and poolings read (as their data
-// operand) — a step that `keepsNativeLayout`, marked by the assign-layouts pass — is not written
-// back to its plain plan buffer: the step writes it, in the layout its primitive chose, to
-// memory of its own (a "shadow", allocated once with the executor), and the steps that read it
-// are created for that layout, so a stack of convolutions and poolings reorders only where it
-// begins and ends (`ExecutionPlan.layoutChainBuffers`).
+// A convolution's or pooling's result that a later oneDNN step can read in the primitive's
+// layout — a step that `keepsNativeLayout`, marked by the assign-layouts pass — is written, in
+// the layout its primitive chose, to memory of its own (a "shadow", allocated once with the
+// executor), and the oneDNN steps that read it are bound to it in that layout, so a stack of
+// convolutions and poolings, forward and backward, reorders only where it begins and ends
+// (`ExecutionPlan.layoutChainBuffers`). Its plain plan buffer is written too, by a reorder
+// after the step, only when another step, an output or a view reads it (`writesPlainCopy`).
 // In an inference plan (no state updates) a weight the primitive wants in another layout is
 // reordered into a shadow of its own when the state changes, not on every run.
 import CDNNL
@@ -20,13 +21,17 @@ struct DNNLOperand {
     var layout: dnnl_memory_desc_t?
     /// For a result: keep it in the primitive's layout, in a shadow, for the oneDNN steps that read it.
     var keep = false
+    /// For a kept result: also write it to `pointer` in the plain layout.
+    var plainCopy = false
     /// For an input that changes only with the state (an inference plan's weights): convert it once per state change.
     var stateOnly = false
 
-    init(_ pointer: UnsafeMutableRawPointer, layout: dnnl_memory_desc_t? = nil, keep: Bool = false, stateOnly: Bool = false) {
+    init(_ pointer: UnsafeMutableRawPointer, layout: dnnl_memory_desc_t? = nil, keep: Bool = false, plainCopy: Bool = false,
+         stateOnly: Bool = false) {
         self.pointer = pointer
         self.layout = layout
         self.keep = keep
+        self.plainCopy = plainCopy
         self.stateOnly = stateOnly
     }
 }
@@ -69,9 +74,16 @@ extension DNNLContext {
         var given = operand.layout ?? plain
         var chosen = dnnl_primitive_desc_query_md(pd, query, 0)!.pointee
         if output && operand.keep {
-            let p = shadow(chosen)
-            call.args.append(dnnl_exec_arg_t(arg: arg, memory: try memory(chosen, p)))
+            // Chosen plain: the plan buffer is the kept result. Else a shadow, and the plain
+            // copy reordered from it after the primitive when other readers need it.
+            let plain = dnnl_memory_desc_equal(&given, &chosen) != 0
+            let p = plain ? operand.pointer : shadow(chosen)
+            let kept = try memory(chosen, p)
+            call.args.append(dnnl_exec_arg_t(arg: arg, memory: kept))
             call.kept = KeptLayout(desc: chosen, pointer: p)
+            if operand.plainCopy && !plain {
+                call.after.append(try reorder(from: (chosen, kept), to: (given, try memory(given, operand.pointer))))
+            }
             return
         }
         if dnnl_memory_desc_equal(&given, &chosen) != 0 {

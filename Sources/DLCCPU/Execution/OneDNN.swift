@@ -82,15 +82,6 @@ final class DNNLContext {
     }
 }
 
-extension DNNLContext {
-    /// Whether oneDNN chose an optimized kernel (not its reference implementation) for `pd`.
-    func isOptimized(_ pd: dnnl_primitive_desc_t?) -> Bool {
-        var info: UnsafePointer<CChar>?
-        guard dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &info) == dnnl_success, let info else { return true }
-        return !String(cString: info).hasPrefix("ref")
-    }
-}
-
 /// One primitive execution: the primitive and its arguments.
 struct DNNLExec {
     var primitive: dnnl_primitive_t?
@@ -132,8 +123,7 @@ extension DNNLContext {
 extension DNNLContext {
     /// Convolution or deconvolution forward (inference) over fixed buffers, with the post-ops of
     /// a fused convolution (none for a plain one).
-    /// `x` may come in a layout a previous step left it in; the primitive is then created for it
-    /// (if oneDNN has a kernel for it; else `x` is reordered).
+    /// `x` may come in a layout a previous step left it in (reordered if the primitive wants another).
     func convolution(_ a: [Int], transposed: Bool, x: DNNLOperand, w: DNNLOperand,
                      bias: UnsafeMutableRawPointer?, y: DNNLOperand, postOps ops: [ConvolutionPostOp] = []) throws -> DNNLCall {
         let (n, c, h, wd, oc, kh, kw, oh, ow) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
@@ -185,10 +175,14 @@ extension DNNLContext {
                       "describing \(what)")
             return try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what, postOps: po) }
         }
-        let anySource = try desc([n, c, h, wd], firstLayer ? dnnl_nchw : fewOutputs ? dnnl_nChw8c : tag(dnnl_nchw))
-        // A source in a layout a previous step chose is read as it is where oneDNN has an
-        // optimized kernel for it (not its reference one); else it is reordered.
-        let made = try x.layout.flatMap { try? make($0) }.flatMap { isOptimized($0.2) ? $0 : nil } ?? make(anySource)
+        // The primitive is the one a plain source gets, whatever layout a previous step left the
+        // source in: the kept source is read as it is when its layout is the one this primitive
+        // wants, else reordered. Creating the primitive for the kept layout instead (as before)
+        // picked slower kernels (digits_resnet's 16-channel convolutions after its first layer's
+        // 8-channel blocks: jit:avx2 0.235 ms against brgconv's 0.18 ms and a 0.007 ms reorder;
+        // its inference at batch 64 1.09 → 1.37 ms) and other sums than the plan without kept
+        // layouts (ResNet-18's training step then differed from it by up to 8e-4 after batch norm).
+        let made = try make(try desc([n, c, h, wd], firstLayer ? dnnl_nchw : fewOutputs ? dnnl_nChw8c : tag(dnnl_nchw)))
         var call = DNNLCall(primitive: made.0, pd: made.2, scratchBytes: made.1)
         try attach(&call, DNNL_ARG_SRC, pd: made.2, query: dnnl_query_src_md, plain: src, x, output: false)
         try attach(&call, DNNL_ARG_WEIGHTS, pd: made.2, query: dnnl_query_weights_md, plain: wdesc, w, output: false)
@@ -221,7 +215,9 @@ extension DNNLContext {
 
     /// The gradient of a convolution with respect to its weight (no bias gradient): oneDNN's
     /// backward-weights primitive, created with a forward-training descriptor as its hint.
-    func convolutionBackwardWeight(_ a: [Int], x: UnsafeMutableRawPointer, dy: UnsafeMutableRawPointer,
+    /// `x` and `dy` may come in layouts previous steps left them in (reordered if the primitive
+    /// wants others).
+    func convolutionBackwardWeight(_ a: [Int], x: DNNLOperand, dy: DNNLOperand,
                                    dw: UnsafeMutableRawPointer) throws -> DNNLCall {
         let (n, c, h, wd, oc, kh, kw, oh, ow) = (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
         let strides = [Int64(a[9]), Int64(a[10])], dil = [Int64(a[11] - 1), Int64(a[12] - 1)]
@@ -255,8 +251,8 @@ extension DNNLContext {
                   "describing \(what)")
         let made = try withUnsafePointer(to: &bd) { try primitive(UnsafeRawPointer($0), what: what, hint: hint) }
         var call = DNNLCall(primitive: made.0, pd: made.2, scratchBytes: made.1)
-        try attach(&call, DNNL_ARG_SRC, pd: made.2, query: dnnl_query_src_md, plain: src, DNNLOperand(x), output: false)
-        try attach(&call, DNNL_ARG_DIFF_DST, pd: made.2, query: dnnl_query_diff_dst_md, plain: dst, DNNLOperand(dy), output: false)
+        try attach(&call, DNNL_ARG_SRC, pd: made.2, query: dnnl_query_src_md, plain: src, x, output: false)
+        try attach(&call, DNNL_ARG_DIFF_DST, pd: made.2, query: dnnl_query_diff_dst_md, plain: dst, dy, output: false)
         try attach(&call, DNNL_ARG_DIFF_WEIGHTS, pd: made.2, query: dnnl_query_diff_weights_md, plain: wdesc, DNNLOperand(dw),
                    output: true)
         return call

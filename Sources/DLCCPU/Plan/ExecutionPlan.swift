@@ -79,9 +79,12 @@ public struct PlanStep: Equatable, Sendable {
     /// `Lowering+StateDerived.swift`): the executor runs it only after the state changed.
     public var stateDerived: Bool = false
     /// True when the step's result stays in the layout its oneDNN primitive chose, for the
-    /// convolution, deconvolution and pooling steps that read it (the node's `layout: native`,
-    /// kept where the plan allows it: `Lowering+Layouts.swift`).
+    /// oneDNN steps that read it (the node's `layout: native`, kept where a step can read it
+    /// so: `Lowering+Layouts.swift`).
     public var keepsNativeLayout: Bool = false
+    /// For a step that keeps its native layout: its plain buffer is written too (another
+    /// step, an output or a view reads it).
+    public var writesPlainCopy: Bool = false
 }
 
 /// A named tensor the caller passes in or reads back.

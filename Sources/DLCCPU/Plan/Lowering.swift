@@ -148,7 +148,7 @@ struct Lowerer {
         placeUpdatesInState(updates, ports: outputs.map(\.buffer) + losses.map(\.buffer))
         let keep = Set(outputs.map(\.buffer) + losses.map(\.buffer) + updates.map(\.source))
         let persistent = training || !updates.isEmpty ? [] : markStateDerived(ports: keep)
-        keepOnlyHonourableLayouts(pinned: keep)
+        settleLayouts(pinned: keep)
         let (arena, naive) = MemoryPlanner.plan(buffers: &buffers, steps: &steps, keepAlive: keep, persistent: persistent)
         var regions = regionTop
         regions[.arena] = arena
