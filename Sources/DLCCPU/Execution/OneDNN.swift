@@ -10,8 +10,9 @@
 // plain layout, the step reorders that operand into a temporary before the primitive (inputs)
 // or out of one after it (results). Temporaries live only inside their step, so all steps
 // share one temporary area, sized for the step that needs most, like the scratchpad.
-// Between convolutions and poolings no reorder is needed: their results stay in oneDNN's
-// layouts (OneDNN+Layouts.swift), and so do an inference plan's converted weights.
+// Results that later oneDNN steps read stay in oneDNN's layouts (OneDNN+Layouts.swift), so
+// between steps that want the same layout no reorder is needed; an inference plan's converted
+// weights stay converted too.
 // `DLC_CPU_PLAIN_LAYOUTS=1` keeps every primitive on plain layouts (for comparisons).
 import CDNNL
 import DLCCore
