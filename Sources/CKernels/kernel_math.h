@@ -39,46 +39,37 @@ static inline float dlc_expf(float x) {
     return x > 88.72283935546875f ? INFINITY : y;
 }
 
+// c·P(c²)/Q(c²) (np and nq coefficients, from the highest power, evaluated by Horner's rule),
+// kept within [-1, 1]: the odd rational form of the erf and tanh below.
+static inline float dlc_odd_rational_unitf(float c, const float *p, int np, const float *q, int nq) {
+    float x2 = c * c;
+    float pp = p[0];
+    for (int i = 1; i < np; i++) pp = pp * x2 + p[i];
+    float qq = q[0];
+    for (int i = 1; i < nq; i++) qq = qq * x2 + q[i];
+    float y = c * pp / qq;
+    return y > 1.0f ? 1.0f : (y < -1.0f ? -1.0f : y);
+}
+
 // erf(x) in single precision: x·P(x²)/Q(x²) on [-4, 4], the rational approximation of Eigen
 // and XLA, kept within [-1, 1] and exactly ±1 from 3.92 on (where float's erf is ±1).
 static inline float dlc_erff(float x) {
-    float c = x < -4.0f ? -4.0f : (x > 4.0f ? 4.0f : x);
-    float x2 = c * c;
-    float p = -2.72614225801306e-10f;
-    p = p * x2 + 2.77068142495902e-08f;
-    p = p * x2 + -2.10102402082508e-06f;
-    p = p * x2 + -5.69250639462346e-05f;
-    p = p * x2 + -7.34990630326855e-04f;
-    p = p * x2 + -2.95459980854025e-03f;
-    p = p * x2 + -1.60960333262415e-02f;
-    float q = -1.45660718464996e-05f;
-    q = q * x2 + -2.13374055278905e-04f;
-    q = q * x2 + -1.68282697438203e-03f;
-    q = q * x2 + -7.37332916720468e-03f;
-    q = q * x2 + -1.42647390514189e-02f;
-    float y = c * p / q;
-    y = y > 1.0f ? 1.0f : (y < -1.0f ? -1.0f : y);
+    static const float p[7] = {-2.72614225801306e-10f, 2.77068142495902e-08f, -2.10102402082508e-06f, -5.69250639462346e-05f,
+                               -7.34990630326855e-04f, -2.95459980854025e-03f, -1.60960333262415e-02f};
+    static const float q[5] = {-1.45660718464996e-05f, -2.13374055278905e-04f, -1.68282697438203e-03f, -7.37332916720468e-03f,
+                               -1.42647390514189e-02f};
+    float y = dlc_odd_rational_unitf(x < -4.0f ? -4.0f : (x > 4.0f ? 4.0f : x), p, 7, q, 5);
     return fabsf(x) >= 3.92f ? copysignf(1.0f, x) : y;                      // erf rounds to ±1
 }
 
 // tanh(x) in single precision: x·P(x²)/Q(x²) on [-7.9, 7.9] (Eigen's), kept within [-1, 1],
 // exactly ±1 from 9 on (where float's tanh is ±1) and x itself below 4e-4.
 static inline float dlc_tanhf(float x) {
-    float c = x < -7.90531110763549805f ? -7.90531110763549805f : (x > 7.90531110763549805f ? 7.90531110763549805f : x);
-    float x2 = c * c;
-    float p = -2.76076847742355e-16f;
-    p = p * x2 + 2.00018790482477e-13f;
-    p = p * x2 + -8.60467152213735e-11f;
-    p = p * x2 + 5.12229709037114e-08f;
-    p = p * x2 + 1.48572235717979e-05f;
-    p = p * x2 + 6.37261928875436e-04f;
-    p = p * x2 + 4.89352455891786e-03f;
-    float q = 1.19825839466702e-06f;
-    q = q * x2 + 1.18534705686654e-04f;
-    q = q * x2 + 2.26843463243900e-03f;
-    q = q * x2 + 4.89352518554385e-03f;
-    float y = c * p / q;
-    y = y > 1.0f ? 1.0f : (y < -1.0f ? -1.0f : y);
+    static const float p[7] = {-2.76076847742355e-16f, 2.00018790482477e-13f, -8.60467152213735e-11f, 5.12229709037114e-08f,
+                               1.48572235717979e-05f, 6.37261928875436e-04f, 4.89352455891786e-03f};
+    static const float q[4] = {1.19825839466702e-06f, 1.18534705686654e-04f, 2.26843463243900e-03f, 4.89352518554385e-03f};
+    const float bound = 7.90531110763549805f;
+    float y = dlc_odd_rational_unitf(x < -bound ? -bound : (x > bound ? bound : x), p, 7, q, 4);
     y = fabsf(x) >= 9.0f ? copysignf(1.0f, x) : y;                          // tanh rounds to ±1
     return fabsf(x) < 0.0004f ? x : y;
 }
