@@ -5,8 +5,8 @@
 // layout — a step that `keepsNativeLayout`, marked by the assign-layouts pass — is written, in
 // the layout its primitive chose, to memory of its own (a "shadow", allocated once with the
 // executor), and the oneDNN steps that read it are bound to it in that layout, so a stack of
-// convolutions and poolings, forward and backward, reorders only where it begins and ends
-// (`ExecutionPlan.layoutChainBuffers`). Its plain plan buffer is written too, by a reorder
+// convolutions and poolings reorders only where the layout oneDNN wants changes and where it
+// meets other kernels (`ExecutionPlan.layoutChainBuffers`). Its plain plan buffer is written too, by a reorder
 // after the step, only when another step, an output or a view reads it (`writesPlainCopy`).
 // In an inference plan (no state updates) a weight the primitive wants in another layout is
 // reordered into a shadow of its own when the state changes, not on every run.

@@ -150,8 +150,8 @@ extension DNNLContext {
         // computes the padded channels too (LeNet-5's conv2 gradient, 16 → 6 channels at batch
         // 64: 0.72 → 0.58 ms with its reorders; its training step 3.55 → 3.39 ms, one thread).
         let fewOutputs = transposed && oc < 16 && blockedLayouts
-        let dstAny = try desc([n, oc, oh, ow], firstLayer || fewOutputs ? dnnl_nChw8c : tag(dnnl_nchw))
-        let wAny = g == 1 ? try desc([oc, c, kh, kw], tag(transposed ? dnnl_iohw : dnnl_oihw))
+        var dstAny = try desc([n, oc, oh, ow], firstLayer || fewOutputs ? dnnl_nChw8c : tag(dnnl_nchw))
+        var wAny = g == 1 ? try desc([oc, c, kh, kw], tag(transposed ? dnnl_iohw : dnnl_oihw))
             : try desc([g, oc / g, c / g, kh, kw], tag(transposed ? dnnl_giohw : dnnl_goihw))
         let bdesc = try desc([oc], dnnl_a)
         let bbox = UnsafeMutablePointer<dnnl_memory_desc_t>.allocate(capacity: 1)
@@ -161,21 +161,6 @@ extension DNNLContext {
         let what = (transposed ? "a transposed convolution" : "a convolution") + (ops.isEmpty ? "" : " with post-ops")
         let po = try postOps(ops, channels: oc)
         defer { if po != nil { dnnl_post_ops_destroy(po) } }
-        func make(_ source: dnnl_memory_desc_t) throws -> (dnnl_primitive_t?, Int, dnnl_primitive_desc_t?) {
-            var (srcAny, wAny, dstAny) = (source, wAny, dstAny)
-            if transposed {
-                var d = dnnl_deconvolution_desc_t()
-                try check(dnnl_dilated_deconvolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_deconvolution_direct, &srcAny,
-                                                                      &wAny, bptr, &dstAny, strides, dil, padL, padR),
-                          "describing \(what)")
-                return try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what, postOps: po) }
-            }
-            var d = dnnl_convolution_desc_t()
-            try check(dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct, &srcAny,
-                                                                &wAny, bptr, &dstAny, strides, dil, padL, padR),
-                      "describing \(what)")
-            return try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what, postOps: po) }
-        }
         // The primitive is the one a plain source gets, whatever layout a previous step left the
         // source in: the kept source is read as it is when its layout is the one this primitive
         // wants, else reordered. Creating the primitive for the kept layout instead (as before)
@@ -183,7 +168,21 @@ extension DNNLContext {
         // 8-channel blocks: jit:avx2 0.235 ms against brgconv's 0.18 ms and a 0.007 ms reorder;
         // its inference at batch 64 1.09 → 1.37 ms) and other sums than the plan without kept
         // layouts (ResNet-18's training step then differed from it by up to 8e-4 after batch norm).
-        let made = try make(try desc([n, c, h, wd], firstLayer ? dnnl_nchw : fewOutputs ? dnnl_nChw8c : tag(dnnl_nchw)))
+        var srcAny = try desc([n, c, h, wd], firstLayer ? dnnl_nchw : fewOutputs ? dnnl_nChw8c : tag(dnnl_nchw))
+        let made: (dnnl_primitive_t?, Int, dnnl_primitive_desc_t?)
+        if transposed {
+            var d = dnnl_deconvolution_desc_t()
+            try check(dnnl_dilated_deconvolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_deconvolution_direct, &srcAny,
+                                                                  &wAny, bptr, &dstAny, strides, dil, padL, padR),
+                      "describing \(what)")
+            made = try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what, postOps: po) }
+        } else {
+            var d = dnnl_convolution_desc_t()
+            try check(dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct, &srcAny,
+                                                                &wAny, bptr, &dstAny, strides, dil, padL, padR),
+                      "describing \(what)")
+            made = try withUnsafePointer(to: &d) { try primitive(UnsafeRawPointer($0), what: what, postOps: po) }
+        }
         var call = DNNLCall(primitive: made.0, pd: made.2, scratchBytes: made.1)
         try attach(&call, DNNL_ARG_SRC, pd: made.2, query: dnnl_query_src_md, plain: src, x, output: false)
         try attach(&call, DNNL_ARG_WEIGHTS, pd: made.2, query: dnnl_query_weights_md, plain: wdesc, w, output: false)

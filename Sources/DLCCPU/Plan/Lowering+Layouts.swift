@@ -21,16 +21,13 @@ extension Lowerer {
             for (k, b) in s.inputs.enumerated() { readers[b].append((i, k)) }
         }
         let viewed = Set(buffers.compactMap(\.viewOf))
-        let layoutKernels: Set<KernelKind> = [.convolution, .deconvolution, .pooling]
+        // Marked steps are convolutions, deconvolutions and poolings (`requestLayout`), each with
+        // one new arena result.
         for i in steps.indices where steps[i].keepsNativeLayout {
             let b = steps[i].outputs[0]
             let native = readers[b].map { steps[$0.step].readsNative(operand: $0.operand) }
-            guard layoutKernels.contains(steps[i].kernel), steps[i].outputs.count == 1, buffers[b].region == .arena,
-                  buffers[b].viewOf == nil, native.contains(true) else {
-                steps[i].keepsNativeLayout = false
-                continue
-            }
-            steps[i].writesPlainCopy = pinned.contains(b) || viewed.contains(b) || native.contains(false)
+            steps[i].keepsNativeLayout = native.contains(true)
+            steps[i].writesPlainCopy = native.contains(true) && (pinned.contains(b) || viewed.contains(b) || native.contains(false))
         }
     }
 }

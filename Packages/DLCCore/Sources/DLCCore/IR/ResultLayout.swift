@@ -5,15 +5,16 @@
 public enum ResultLayout: String, Sendable, CaseIterable {
     /// In the plan's plain NCHW buffer (the meaning when the attribute is unset).
     case plain
-    /// In the layout oneDNN's primitive chose (blocked channels), for the convolutions and
-    /// poolings that read it; the back end honours it only where every reader is one.
+    /// In the layout oneDNN's primitive chose (blocked channels), for the convolutions,
+    /// poolings and weight gradients that read it (a plain copy too for any other reader); the
+    /// back end honours it only where at least one reader is such a step.
     case native
 
     /// The attribute's name.
     public static let attribute = "layout"
 
     /// The signature entry of the ops that take it (unset unless a pass or the model sets it).
-    public static let argument = ArgSpec(attribute, .string, doc: "where the CPU back end keeps the result: plain (NCHW) or native (oneDNN's layout, for the convolutions and poolings that read it); set by the assign-layouts pass", mayBeUnset: true)
+    public static let argument = ArgSpec(attribute, .string, doc: "where the CPU back end keeps the result: plain (NCHW) or native (oneDNN's layout, for the convolutions, poolings and weight gradients that read it); set by the assign-layouts pass", mayBeUnset: true)
 
     /// The node's layout: plain when the attribute is unset.
     public init(of node: Node) {
