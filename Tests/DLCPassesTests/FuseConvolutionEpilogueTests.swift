@@ -201,6 +201,9 @@ model Conv {
             ([x, tensor(1, [4, 2, 3, 3])], ["epilogue": relu], "the weight f32[4, 2, 3, 3] with 1 group does not take the channels"),
             ([x, w], ["padding": .int(-1), "epilogue": relu], "must not be negative"),
             ([x, w], ["epilogue": .int(3)], "fused_convolution needs an 'epilogue' list"),
+            ([x, w, tensor(2, [2, 4, 3, 3])], ["epilogue": Epilogue(steps: [.reluMask(operand: 2)]).attribute],
+             "a relu_mask step is for fused_matmul only"),
+            ([x, w], ["epilogue": relu, "layout": .symbol("blocked")], "argument 'layout' of 'fused_convolution' must be plain or native, found blocked"),
         ]
         for (inputs, attributes, message) in cases {
             XCTAssertThrowsError(try spec.infer(try spec.bind(inputs: inputs, attributes: attributes)), message) { error in

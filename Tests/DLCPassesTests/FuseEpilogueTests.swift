@@ -229,5 +229,11 @@ model Dense {
         XCTAssertThrowsError(try spec.infer(try spec.bind(inputs: [a, b], attributes: ["epilogue": epilogue]))) { error in
             XCTAssertTrue("\(error)".contains("inner dimensions 3 and 4 differ"), "\(error)")
         }
+        let c = Tensor(id: ValueID(1), type: TensorType(.f32, [.known(3), .known(5)]))
+        let mask = Tensor(id: ValueID(2), type: TensorType(.f32, [.known(5)]))
+        XCTAssertThrowsError(try spec.infer(try spec.bind(inputs: [a, c, mask],
+                                                          attributes: ["epilogue": Epilogue(steps: [.reluMask(operand: 2)]).attribute]))) { error in
+            XCTAssertTrue("\(error)".contains("the relu_mask operand 2 is f32[5], not the result's type f32[2, 5]"), "\(error)")
+        }
     }
 }
