@@ -82,68 +82,139 @@ DEFINE_PICK(float, pick_f32)
 DEFINE_PICK(double, pick_f64)
 #define PICK(T, xp, a, b) _Generic((T)0, float: pick_f32, double: pick_f64)(xp, a, b)
 
+// One window (oy, ox) of the plane at xp / gp / op (x and y share strides xh, xw).
+#define POOL_WINDOW(T, xp, gp, op, oy, ox)                                                                     \
+    do {                                                                                                       \
+        T gi = (gp)[(oy) * gh + (ox) * gw];                                                                    \
+        int64_t y0 = (oy) * sh - padTop, x0 = (ox) * sw - padLeft;                                             \
+        int64_t y1 = y0 + kh < h + padTop ? y0 + kh : h + padTop;                                              \
+        int64_t x1 = x0 + kw < w + padLeft ? x0 + kw : w + padLeft;                                            \
+        int64_t poolSize = (y1 - y0) * (x1 - x0);                                                              \
+        if (y0 < 0) y0 = 0;                                                                                    \
+        if (x0 < 0) x0 = 0;                                                                                    \
+        if (y1 > h) y1 = h;                                                                                    \
+        if (x1 > w) x1 = w;                                                                                    \
+        if (isMax) {                                                                                           \
+            if (y0 >= y1 || x0 >= x1) return -1;                                                               \
+            int64_t best;                                                                                      \
+            if (y1 - y0 == 2 && x1 - x0 == 2) {                                                                \
+                int64_t b = y0 * xh + x0 * xw;                                                                 \
+                best = PICK(T, xp, PICK(T, xp, b, b + xw), PICK(T, xp, b + xh, b + xh + xw));                   \
+            } else {                                                                                           \
+                best = -1;                                                                                     \
+                for (int64_t iy = y0; iy < y1; iy++) {                                                         \
+                    int64_t row = iy * xh + x0 * xw;                                                           \
+                    for (int64_t ix = x0 + 1; ix < x1; ix++) row = PICK(T, xp, row, iy * xh + ix * xw);         \
+                    best = best < 0 ? row : PICK(T, xp, best, row);                                            \
+                }                                                                                              \
+            }                                                                                                  \
+            (op)[best] += gi;                                                                                  \
+        } else {                                                                                               \
+            T v = (T)((double)gi / (double)poolSize);                                                          \
+            for (int64_t iy = y0; iy < y1; iy++)                                                               \
+                for (int64_t ix = x0; ix < x1; ix++) (op)[iy * xh + ix * xw] += v;                             \
+        }                                                                                                      \
+    } while (0)
+
 #define POOL_BACKWARD(T)                                                                                       \
     do {                                                                                                       \
         const T *xv = (const T *)x, *gv = (const T *)g;                                                       \
         T *out = (T *)y;                                                                                       \
-        memset(out, 0, (size_t)(planes * h * w) * sizeof(T));                                                  \
-        if (isMax && kh == 2 && kw == 2 && sh == 2 && sw == 2 && padTop == 0 && padLeft == 0 && 2 * oh <= h &&     \
-            2 * ow <= w) {                                                                                     \
-            /* maxpool2d(2), the common case: every window whole, no clipping */                               \
-            for (int64_t p = 0; p < planes; p++) {                                                             \
-                const T *xp = xv + p * h * w, *gp = gv + p * oh * ow;                                          \
-                T *op = out + p * h * w;                                                                       \
+        const int64_t *xs = a->xs, *gs = a->gs;                                                                \
+        const int64_t channels = a->channels, h = a->h, w = a->w, kh = a->kh, kw = a->kw, oh = a->oh,          \
+                      ow = a->ow, sh = a->sh, sw = a->sw, padTop = a->padTop, padLeft = a->padLeft;            \
+        const int isMax = a->isMax;                                                                            \
+        const int64_t xh = xs[2], xw = xs[3], gh = gs[2], gw = gs[3];                                          \
+        const int halves = isMax && kh == 2 && kw == 2 && sh == 2 && sw == 2 && padTop == 0 && padLeft == 0 && \
+                           2 * oh <= h && 2 * ow <= w; /* maxpool2d(2): every window whole, no clipping */     \
+        /* Each image's memory is one run of xs[0] elements (the layouts all keep n outermost). */           \
+        memset(out + n0 * xs[0], 0, (size_t)((n1 - n0) * xs[0]) * sizeof(T));                                 \
+        if (xs[1] == 1) {                                                                                      \
+            /* Channels innermost (NHWC, nChw8c): window by window, its channels side by side (a plane   \
+               at a time would touch every cache line of the image once per channel). */                     \
+            for (int64_t n = n0; n < n1; n++)                                                                  \
                 for (int64_t oy = 0; oy < oh; oy++)                                                            \
                     for (int64_t ox = 0; ox < ow; ox++) {                                                      \
-                        int64_t b = 2 * oy * w + 2 * ox;                                                       \
-                        op[PICK(T, xp, PICK(T, xp, b, b + 1), PICK(T, xp, b + w, b + w + 1))] += gp[oy * ow + ox]; \
+                        const T *xb = xv + n * xs[0], *gb = gv + n * gs[0];                                    \
+                        T *yb = out + n * xs[0];                                                               \
+                        if (halves) {                                                                          \
+                            int64_t at = 2 * oy * xh + 2 * ox * xw;                                            \
+                            const T *xa = xb + at, *ga = gb + oy * gh + ox * gw;                               \
+                            T *ya = yb + at;                                                                   \
+                            for (int64_t c = 0; c < channels; c++)                                             \
+                                ya[PICK(T, xa, PICK(T, xa, c, c + xw), PICK(T, xa, c + xh, c + xh + xw))] += ga[c * gs[1]]; \
+                        } else {                                                                               \
+                            for (int64_t c = 0; c < channels; c++)                                             \
+                                POOL_WINDOW(T, xb + c, gb + c * gs[1], yb + c, oy, ox);                        \
+                        }                                                                                      \
                     }                                                                                          \
-            }                                                                                                  \
             break;                                                                                             \
         }                                                                                                      \
-        for (int64_t p = 0; p < planes; p++) {                                                                 \
-            const T *xp = xv + p * h * w;                                                                      \
-            T *op = out + p * h * w;                                                                           \
-            for (int64_t oy = 0; oy < oh; oy++)                                                                \
-                for (int64_t ox = 0; ox < ow; ox++) {                                                          \
-                    T gi = gv[(p * oh + oy) * ow + ox];                                                        \
-                    int64_t y0 = oy * sh - padTop, x0 = ox * sw - padLeft;                                     \
-                    int64_t y1 = y0 + kh < h + padTop ? y0 + kh : h + padTop;                                  \
-                    int64_t x1 = x0 + kw < w + padLeft ? x0 + kw : w + padLeft;                                \
-                    int64_t poolSize = (y1 - y0) * (x1 - x0);                                                  \
-                    if (y0 < 0) y0 = 0;                                                                        \
-                    if (x0 < 0) x0 = 0;                                                                        \
-                    if (y1 > h) y1 = h;                                                                        \
-                    if (x1 > w) x1 = w;                                                                        \
-                    if (isMax) {                                                                               \
-                        if (y0 >= y1 || x0 >= x1) return -1;                                                   \
-                        int64_t best;                                                                          \
-                        if (y1 - y0 == 2 && x1 - x0 == 2) {                                                    \
-                            int64_t b = y0 * w + x0;                                                           \
-                            best = PICK(T, xp, PICK(T, xp, b, b + 1), PICK(T, xp, b + w, b + w + 1));           \
-                        } else {                                                                               \
-                            best = -1;                                                                         \
-                            for (int64_t iy = y0; iy < y1; iy++) {                                             \
-                                int64_t row = iy * w + x0;                                                     \
-                                for (int64_t ix = x0 + 1; ix < x1; ix++) row = PICK(T, xp, row, iy * w + ix);   \
-                                best = best < 0 ? row : PICK(T, xp, best, row);                                \
-                            }                                                                                  \
+        for (int64_t n = n0; n < n1; n++)                                                                      \
+            for (int64_t c = 0; c < channels; c++) {                                                           \
+                const T *xp = xv + n * xs[0] + c * xs[1], *gp = gv + n * gs[0] + c * gs[1];                    \
+                T *op = out + n * xs[0] + c * xs[1];                                                           \
+                if (halves) {                                                                                  \
+                    for (int64_t oy = 0; oy < oh; oy++)                                                        \
+                        for (int64_t ox = 0; ox < ow; ox++) {                                                  \
+                            int64_t b = 2 * oy * xh + 2 * ox * xw;                                             \
+                            op[PICK(T, xp, PICK(T, xp, b, b + xw), PICK(T, xp, b + xh, b + xh + xw))] +=       \
+                                gp[oy * gh + ox * gw];                                                         \
                         }                                                                                      \
-                        op[best] += gi;                                                                        \
-                    } else {                                                                                   \
-                        T v = (T)((double)gi / (double)poolSize);                                              \
-                        for (int64_t iy = y0; iy < y1; iy++)                                                   \
-                            for (int64_t ix = x0; ix < x1; ix++) op[iy * w + ix] += v;                         \
-                    }                                                                                          \
+                    continue;                                                                                  \
                 }                                                                                              \
-        }                                                                                                      \
+                for (int64_t oy = 0; oy < oh; oy++)                                                            \
+                    for (int64_t ox = 0; ox < ow; ox++) POOL_WINDOW(T, xp, gp, op, oy, ox);                    \
+            }                                                                                                  \
     } while (0)
 
-int dlc_pool_backward(int dtype, int isMax, int64_t planes, int64_t h, int64_t w, int64_t kh, int64_t kw,
-                      int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t padTop, int64_t padLeft,
-                      const void *x, const void *g, void *y) {
-    if (dtype == DLC_F32) POOL_BACKWARD(float);
-    else if (dtype == DLC_F64) POOL_BACKWARD(double);
-    else return -1;
+typedef struct {
+    int dtype, isMax;
+    int64_t batch, channels, h, w, kh, kw, oh, ow, sh, sw, padTop, padLeft;
+    const int64_t *xs, *gs;
+    const void *x, *g;
+    void *y;
+    int64_t next;  // the next image to take
+    int status;
+} pool_job;
+
+// Images [n0, n1): their part of y zeroed, then every window routed.
+static int pool_images(const pool_job *a, int64_t n0, int64_t n1) {
+    const void *x = a->x, *g = a->g;
+    void *y = a->y;
+    if (a->dtype == DLC_F32) POOL_BACKWARD(float);
+    else POOL_BACKWARD(double);
     return 0;
+}
+
+// One thread's part: images, a few at a time, until none is left.
+static void pool_part(void *arg) {
+    pool_job *j = arg;
+    const int64_t step = 4;
+    for (;;) {
+        int64_t n0 = __atomic_fetch_add(&j->next, step, __ATOMIC_RELAXED);
+        if (n0 >= j->batch) return;
+        int rc = pool_images(j, n0, n0 + step < j->batch ? n0 + step : j->batch);
+        if (rc) __atomic_store_n(&j->status, rc, __ATOMIC_RELAXED);
+    }
+}
+
+void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
+int omp_get_max_threads(void);
+
+int dlc_pool_backward(int dtype, int isMax, int64_t batch, int64_t channels, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                      int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t padTop, int64_t padLeft,
+                      const int64_t *xs, const int64_t *gs, int64_t yCount, const void *x, const void *g, void *y) {
+    if (dtype != DLC_F32 && dtype != DLC_F64) return -1;
+    // Padding past the last image (a blocked layout's, if any) is zeroed here; each image's own.
+    if (yCount > batch * xs[0]) memset((char *)y + batch * xs[0] * (dtype == DLC_F32 ? 4 : 8), 0,
+                                       (size_t)(yCount - batch * xs[0]) * (dtype == DLC_F32 ? 4 : 8));
+    pool_job j = { .dtype = dtype, .isMax = isMax, .batch = batch, .channels = channels, .h = h, .w = w, .kh = kh, .kw = kw,
+                   .oh = oh, .ow = ow, .sh = sh, .sw = sw, .padTop = padTop, .padLeft = padLeft, .xs = xs, .gs = gs,
+                   .x = x, .g = g, .y = y, .next = 0, .status = 0 };
+    // Images shared among libgomp's threads (oneDNN's pool) when there is enough work for two.
+    int threads = omp_get_max_threads();
+    if (threads > 1 && batch >= 8 && channels * h * w * batch >= 65536) GOMP_parallel(pool_part, &j, (unsigned)threads, 0);
+    else j.status = pool_images(&j, 0, batch);
+    return j.status;
 }

@@ -2,7 +2,8 @@ import DLCCore
 
 /// `assign-layouts`: a convolution's, transposed convolution's or pooling's result that some
 /// step of the CPU back end can read in oneDNN's layout — a convolution or pooling as its data,
-/// a convolution's weight gradient as either operand — gets `layout: native`: the back end keeps it in the layout its primitive
+/// a convolution's weight gradient as either operand, a pooling's gradient as its x or g (the
+/// back end's own kernel, by strides) — gets `layout: native`: the back end keeps it in the layout its primitive
 /// chose for those readers, and writes the plain copy only where another reader, an output or
 /// a view needs it, so a stack of them (forward and backward) reorders only where it begins
 /// and ends. f32 only; a layout the model set is kept. Run last: a later rewrite could change
@@ -17,7 +18,7 @@ public struct AssignLayoutsPass: Pass {
     /// The operands each op can read in a oneDNN layout.
     public static let nativeOperands: [String: Set<Int>] = [
         "convolution": [0], "conv_transpose": [0], "fused_convolution": [0], "maxpool2d": [0], "avgpool2d": [0],
-        "convolution_backward_weight": [0, 1],
+        "convolution_backward_weight": [0, 1], "maxpool2d_backward": [0, 1], "avgpool2d_backward": [0, 1],
     ]
 
     public init() {}

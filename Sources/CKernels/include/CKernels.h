@@ -98,15 +98,22 @@ int dlc_gelu_backward(int dtype, int approximate, int64_t n, const void *x, cons
 /// Returns -1 for an index out of range.
 int dlc_scatter_add(int dtype, int64_t outer, int64_t axisLen, int64_t inner, const void *x, int idxType, int64_t nIdx,
                     const void *idx, const void *u, void *y);
-/// Gradient of maxpool2d (isMax) or avgpool2d with respect to x [N·C planes of h×w], from g
-/// [planes, oh, ow]: windows start at (y·sh − padTop, x·sw − padLeft) and are clipped to the
-/// input (PyTorch's rules, as the reference). Max routes each g to the first maximum of its
+/// Gradient of maxpool2d (isMax) or avgpool2d with respect to x [batch, channels, h, w], from g
+/// [batch, channels, oh, ow]: windows start at (y·sh − padTop, x·sw − padLeft) and are clipped to
+/// the input (PyTorch's rules, as the reference). Max routes each g to the first maximum of its
 /// window in row-major order (a NaN wins); avg adds g / (window size clipped to h + padTop,
-/// w + padLeft) to every input element of the window. Returns -1 for a max window that lies
-/// entirely in the padding, or an unsupported dtype.
-int dlc_pool_backward(int dtype, int isMax, int64_t planes, int64_t h, int64_t w, int64_t kh, int64_t kw,
+/// w + padLeft) to every input element of the window. x and the result y share one layout, xs
+/// (element strides of n, c, h, w: a plain NCHW buffer, NHWC, or a channel-blocked layout of one
+/// block); g's strides are gs. All yCount elements of y are zeroed first (a blocked layout's
+/// padding included). Returns -1 for a max window that lies entirely in the padding, or an
+/// unsupported dtype.
+int dlc_pool_backward(int dtype, int isMax, int64_t batch, int64_t channels, int64_t h, int64_t w, int64_t kh, int64_t kw,
                       int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t padTop, int64_t padLeft,
-                      const void *x, const void *g, void *y);
+                      const int64_t *xs, const int64_t *gs, int64_t yCount, const void *x, const void *g, void *y);
+/// Per-channel sum (or mean) over rows of a channels-innermost layout (NHWC, or nChw8c/16c
+/// with all channels in one block): y[c] = Σ_r x[r·rowLength + c] for c < channels ≤ rowLength,
+/// accumulated in double. f32 only; returns -1 otherwise.
+int dlc_channel_sum(int dtype, int isMean, int64_t rows, int64_t rowLength, int64_t channels, const void *x, void *y);
 /// Global average pooling: y[i] = mean of x[i·s … i·s + s).
 int dlc_mean_rows(int dtype, int64_t rows, int64_t s, const void *x, void *y);
 // fused.c ---------------------------------------------------------------------------------

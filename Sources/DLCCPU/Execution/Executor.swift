@@ -31,7 +31,7 @@ public final class Executor {
     private var argBlocks: [UnsafeMutablePointer<Int64>] = []
     /// The per-run random key the random steps read.
     private let keyBox = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
-    private var dnnl: DNNLContext?
+    var dnnl: DNNLContext?
     private var scratch: UnsafeMutableRawPointer?
     /// Bytes of the shared oneDNN scratchpad.
     public private(set) var scratchBytes = 0
@@ -44,6 +44,15 @@ public final class Executor {
     /// The kept buffers whose plain bytes are written too.
     var plainCopies: Set<Int> = []
     var keptLayouts: [Int: KeptLayout] = [:]
+    /// Kept buffers whose plain bytes are written in each run (by a plain copy after their step,
+    /// or a conversion before their first plain reader).
+    var plainReady: Set<Int> = []
+    /// The operands each step reads in a kept layout (by step index; steps reading none are absent).
+    var keptReads: [Int: Set<Int>] = [:]
+    /// Buffers read after the run (outputs, losses, state updates, and what they view): never kept.
+    var mustBePlain: Set<Int> = []
+    /// Buffers a kernel of our own that may read kept layouts reads (KernelLayouts.swift).
+    var ownKernelInputs: Set<Int> = []
     /// Conversions of state for oneDNN steps, run before a run when the state changed.
     private var stateConversions: [DNNLExec] = []
     /// Whether the state changed since the last run: then the state-derived steps
@@ -114,6 +123,11 @@ public final class Executor {
         if ProcessInfo.processInfo.environment["DLC_CPU_PLAIN_LAYOUTS"] != "1" {
             layoutChain = plan.layoutChainBuffers()
             plainCopies = plan.plainCopies()
+            plainReady = plainCopies
+            let read = (plan.outputs + plan.losses).map(\.buffer) + plan.updates.map(\.source)
+            mustBePlain = Set(read + read.map(viewRoot))
+            let own: Set<KernelKind> = [.poolingBackward, .fused, .reduce]
+            ownKernelInputs = Set(plan.steps.filter { own.contains($0.kernel) }.flatMap(\.inputs))
         }
         // Small oneDNN steps are created and run on one thread (StepThreads.swift).
         let threads = omp_get_max_threads()
@@ -127,15 +141,30 @@ public final class Executor {
             }
         }
         for (i, step) in plan.steps.enumerated() {
+            // Kept values this step reads in the plain layout get their plain bytes first.
+            let kept = keptOperands(step)
+            if !kept.isEmpty { keptReads[i] = kept }
+            let conversions = try plainConversions(step, kept: kept)
             let bound = oneThread.contains(i) ? try withOneThread(restoring: threads) { try bindOneDNN(step) } : try bindOneDNN(step)
-            if let call = bound {
+            if var call = bound {
                 if let k = call.kept { keptLayouts[step.outputs[0]] = k }
+                call.before = conversions + call.before
                 stateConversions += call.stateReorders
                 dnnlCalls.append((i, call))
                 calls.append({ 0 })
             } else {
-                calls.append(try bind(step, index: i, randomOrdinal: randomSteps))
+                let call = try bind(step, index: i, randomOrdinal: randomSteps)
                 if step.kernel == .random { randomSteps += 1 }
+                if conversions.isEmpty {
+                    calls.append(call)
+                } else {
+                    let stream = try context().stream
+                    calls.append {
+                        for e in conversions where dnnl_primitive_execute(e.primitive, stream, Int32(e.args.count), e.args).rawValue
+                            != dnnl_success.rawValue { return -2 }
+                        return call()
+                    }
+                }
             }
         }
         guard let ctx = dnnl else { return }

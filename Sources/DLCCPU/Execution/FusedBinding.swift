@@ -4,7 +4,11 @@ import CKernels
 import DLCCore
 
 extension Executor {
-    func bindFused(_ s: PlanStep) -> () -> Int32 {
+    /// Binds a `fused` step; one whose full-size operands all lie in one kept oneDNN layout runs
+    /// over that memory as one flat run — `dlc_fused_multi` over one segment, so on every
+    /// thread — and keeps its results in that layout (KernelLayouts.swift).
+    func bindFused(_ s: PlanStep) throws -> () -> Int32 {
+        if let run = flatRun(s) { return try bindFlatRun(s, run) }
         let a = s.ints
         let (dtype, rank, nin, nconst, ninstr, nout) = (Int32(a[0]), a[1], a[2], a[3], a[4], a[5])
         let ints = stable(a[6...])
@@ -21,6 +25,37 @@ extension Executor {
         return {
             dlc_fused(dtype, r, shape, ni, strides, ins, nc, doubles, nn, code, doubles + nconst, no, outRegs, outs, scratch)
         }
+    }
+
+    /// A fused step over kept operands: its program over the layout's memory as one segment.
+    private func bindFlatRun(_ s: PlanStep, _ run: (full: [Bool], layout: KeptLayout)) throws -> () -> Int32 {
+        let a = s.ints
+        let (dtype, rank, nin, nconst, ninstr, nout) = (Int32(a[0]), a[1], a[2], a[3], a[4], a[5])
+        let inputs = s.inputs.enumerated().map { k, b in run.full[k] ? keptLayouts[b]!.pointer : pointer(b) }
+        // A result the plan writes over an input that dies here takes that input's memory here
+        // too (the memory the step just read, still in cache).
+        var donated: Set<Int> = []
+        let outputs = try s.outputs.map { o in
+            let donor = s.inPlace ? s.inputs.indices.first { k in
+                let b = plan.buffers[s.inputs[k]]
+                return run.full[k] && !donated.contains(k) && b.region == .arena && b.offset == plan.buffers[o].offset
+            } : nil
+            guard let donor else { return try keepResult(o, like: run.layout.desc) }
+            donated.insert(donor)
+            let memory = keptLayouts[s.inputs[donor]]!.pointer
+            keptLayouts[o] = KeptLayout(desc: run.layout.desc, pointer: memory)
+            dnnl?.conversions.removeAll { $0.source == memory }
+            return memory
+        }
+        let code = stable(a[(6 + rank + nin * rank)...]), outRegs = code + 6 * ninstr
+        let counts = stable([run.layout.elements][...]), full = stable(run.full.map { $0 ? 1 : 0 }[...])
+        let doubles = UnsafeMutableRawPointer(stable(s.floats.map { Int(Int64(bitPattern: $0.bitPattern)) }[...]))
+            .assumingMemoryBound(to: Double.self)
+        let ins = UnsafeRawPointer(stable(inputs.map { Int(bitPattern: $0) }[...])).assumingMemoryBound(to: UnsafeRawPointer?.self)
+        let outs = UnsafeRawPointer(stable(outputs.map { Int(bitPattern: $0) }[...]))
+            .assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+        let (ni, nc, nn, no) = (Int32(nin), Int32(nconst), Int32(ninstr), Int32(nout))
+        return { dlc_fused_multi(dtype, 1, counts, ni, full, ins, nc, doubles, nn, code, doubles + nconst, no, outRegs, outs) }
     }
 }
 

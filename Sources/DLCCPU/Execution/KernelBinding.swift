@@ -21,9 +21,11 @@ extension Executor {
     }
 
     /// A oneDNN step's result: kept in the primitive's layout when a oneDNN step reads it so,
-    /// with a plain copy when other steps read it too.
+    /// with a plain copy when steps that cannot read it so, outputs or views need one.
     func dnnlResult(_ b: Int) -> DNNLOperand {
-        DNNLOperand(pointer(b), keep: layoutChain.contains(b), plainCopy: plainCopies.contains(b))
+        var y = DNNLOperand(pointer(b), keep: layoutChain.contains(b), plainCopy: plainCopies.contains(b))
+        y.readByOwnKernels = y.keep && ownKernelInputs.contains(b)
+        return y
     }
 
     func bindOneDNN(_ s: PlanStep) throws -> DNNLCall? {
@@ -91,6 +93,12 @@ extension Executor {
             let (it, n, depth, idx, out) = (i32(0), i64(1), i64(2), x[0], y[0].assumingMemoryBound(to: Float.self))
             return { dlc_one_hot(it, n, depth, idx, out); return 0 }
         case .reduce:
+            if let rows = channelSumRows(s) {
+                // A kept operand with the channels innermost, read in its layout (KernelLayouts.swift).
+                let (t, mean, n, len, c) = (i32(0), i32(1), Int64(rows.rows), Int64(rows.rowLength), i64(3))
+                let (src, out) = (UnsafeRawPointer(keptLayouts[s.inputs[0]]!.pointer), y[0])
+                return { dlc_channel_sum(t, mean, n, len, c, src, out) }
+            }
             let kr = a[2], rr = a[3 + 2 * kr], ks = stable(a[3...]), rs = stable(a[(4 + 2 * kr)...])
             let (t, op, src, out) = (i32(0), i32(1), x[0], y[0])
             return { dlc_reduce(t, op, Int32(kr), ks, ks + kr, Int32(rr), rs, rs + rr, src, out) }
@@ -134,14 +142,11 @@ extension Executor {
             let (t, o, len, inner, it, n, out) = (i32(0), i64(1), i64(2), i64(3), i32(4), i64(5), y[0])
             return { dlc_scatter_add(t, o, len, inner, x[0], it, n, x[1], x[2], out) }
         case .poolingBackward:
-            let (mx, planes, h, w, kh, kw, oh, ow, sh, sw, pt, pl) =
-                (i32(0), i64(1) * i64(2), i64(3), i64(4), i64(5), i64(6), i64(7), i64(8), i64(9), i64(10), i64(11), i64(12))
-            let (t, out) = (i32(13), y[0])
-            return { dlc_pool_backward(t, mx, planes, h, w, kh, kw, oh, ow, sh, sw, pt, pl, x[0], x[1], out) }
+            return try bindPoolingBackward(s)
         case .matmul:
             return bindMatMul(a, x, y)
         case .fused:
-            return bindFused(s)
+            return try bindFused(s)
         case .fusedMulti:
             return bindFusedMulti(s)
         case .custom:

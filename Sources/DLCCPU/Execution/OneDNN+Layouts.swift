@@ -5,9 +5,12 @@
 // layout — a step that `keepsNativeLayout`, marked by the assign-layouts pass — is written, in
 // the layout its primitive chose, to memory of its own (a "shadow", allocated once with the
 // executor), and the oneDNN steps that read it are bound to it in that layout, so a stack of
-// convolutions and poolings reorders only where the layout oneDNN wants changes and where it
-// meets other kernels (`ExecutionPlan.layoutChainBuffers`). Its plain plan buffer is written too, by a reorder
-// after the step, only when another step, an output or a view reads it (`writesPlainCopy`).
+// convolutions and poolings reorders only where the layout oneDNN wants changes
+// (`ExecutionPlan.layoutChainBuffers`); a step that wants it in another layout converts it into
+// a shadow of that layout, which later steps wanting the same share. Kernels of our own read
+// it in place where they can (KernelLayouts.swift). Its plain plan buffer is written by a
+// reorder after the step when an output, a view or a step that never reads kept layouts reads
+// it (`writesPlainCopy`), else before the first of our kernels that cannot read its layout.
 // In an inference plan (no state updates) a weight the primitive wants in another layout is
 // reordered into a shadow of its own when the state changes, not on every run.
 import CDNNL
@@ -23,6 +26,9 @@ struct DNNLOperand {
     var keep = false
     /// For a kept result: also write it to `pointer` in the plain layout.
     var plainCopy = false
+    /// For a kept result: kernels of our own read it too (KernelLayouts.swift), so a layout
+    /// without padded channels suits them better.
+    var readByOwnKernels = false
     /// For an input that changes only with the state (an inference plan's weights): convert it once per state change.
     var stateOnly = false
 
@@ -46,7 +52,10 @@ extension DNNLContext {
     /// Memory that lives as long as the context (kept results, converted weights).
     func shadow(_ md: dnnl_memory_desc_t) -> UnsafeMutableRawPointer {
         var md = md
-        let p = UnsafeMutableRawPointer.allocate(byteCount: max(Int(dnnl_memory_desc_get_size(&md)), 1), alignment: 64)
+        let bytes = max(Int(dnnl_memory_desc_get_size(&md)), 1)
+        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        // Zeroed: a blocked layout's padding must hold zeros for the kernels that read it.
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         shadows.append(p)
         return p
     }
@@ -94,6 +103,22 @@ extension DNNLContext {
         if !output && operand.stateOnly {
             let converted = try memory(chosen, shadow(chosen))
             call.stateReorders.append(try reorder(from: (given, user), to: (chosen, converted)))
+            call.args.append(dnnl_exec_arg_t(arg: arg, memory: converted))
+            return
+        }
+        if !output, operand.layout != nil {
+            // A kept value another layout is wanted for: converted into memory of its own, once
+            // per run, and shared by the later steps that want it in that layout too.
+            for c in conversions where c.source == operand.pointer {
+                var d = c.desc
+                if dnnl_memory_desc_equal(&chosen, &d) != 0 {
+                    call.args.append(dnnl_exec_arg_t(arg: arg, memory: c.memory))
+                    return
+                }
+            }
+            let converted = try memory(chosen, shadow(chosen))
+            call.before.append(try reorder(from: (given, user), to: (chosen, converted)))
+            conversions.append((operand.pointer, chosen, converted))
             call.args.append(dnnl_exec_arg_t(arg: arg, memory: converted))
             return
         }

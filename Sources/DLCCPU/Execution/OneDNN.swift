@@ -25,6 +25,9 @@ final class DNNLContext {
     var primitives: [dnnl_primitive_t?] = []
     var memories: [dnnl_memory_t?] = []
     var shadows: [UnsafeMutableRawPointer] = []
+    /// Kept values converted to another layout for a step (OneDNN+Layouts.swift): the kept
+    /// memory, the layout, and the converted copy later steps wanting that layout share.
+    var conversions: [(source: UnsafeMutableRawPointer, desc: dnnl_memory_desc_t, memory: dnnl_memory_t?)] = []
     /// Let oneDNN choose convolution layouts (reordering at the step's edges).
     let blockedLayouts: Bool
 
@@ -144,7 +147,13 @@ extension DNNLContext {
         // reduction (LeNet-5's conv1 at batch 256: 0.77 against 1.14 ms; in blocks of 16 the
         // pooling after it pays for the padded channels). Measured on the models with such a
         // layer: LeNet-5 inference at batch 256 2.30 → 1.97 ms, the rest unchanged.
-        let firstLayer = c == 1 && !transposed && blockedLayouts
+        // Kept for kernels of our own too (a training step's pooling and ReLU gradients, bias
+        // gradient): NHWC, which they read in place without padded channels, and which the weight
+        // gradient and the next convolution take as it is (LeNet-5's training step at batch 64 on
+        // two threads, alternating the builds: 2.05–2.26 ms against 2.07–2.42 ms with the blocks
+        // of 8 and their reorders; in blocks of 8 our kernels pay for the padded channels).
+        let forOwnKernels = c == 1 && !transposed && blockedLayouts && y.keep && y.readByOwnKernels
+        let firstLayer = c == 1 && !transposed && blockedLayouts && !forOwnKernels
         // A transposed convolution with fewer than 16 result channels (the data gradient of a
         // convolution with few input channels) in blocks of 8: oneDNN's choice, blocks of 16,
         // computes the padded channels too (LeNet-5's conv2 gradient, 16 → 6 channels at batch
@@ -169,6 +178,9 @@ extension DNNLContext {
         // its inference at batch 64 1.09 → 1.37 ms) and other sums than the plan without kept
         // layouts (ResNet-18's training step then differed from it by up to 8e-4 after batch norm).
         var srcAny = try desc([n, c, h, wd], firstLayer ? dnnl_nchw : fewOutputs ? dnnl_nChw8c : tag(dnnl_nchw))
+        // (NHWC on both sides: from NCHW into NHWC oneDNN has only its reference kernel. With one
+        // input channel the plain source is that memory already.)
+        if forOwnKernels { (srcAny, dstAny) = (try desc([n, c, h, wd], dnnl_nhwc), try desc([n, oc, oh, ow], dnnl_nhwc)) }
         let made: (dnnl_primitive_t?, Int, dnnl_primitive_desc_t?)
         if transposed {
             var d = dnnl_deconvolution_desc_t()

@@ -2,8 +2,10 @@
 // set on a convolution, transposed convolution or pooling becomes `PlanStep.keepsNativeLayout`
 // where some step reads the result in that layout. The executor then writes the result, in the
 // layout the primitive chose, to memory of its own, creates the steps that can read it so for
-// that layout, and writes the plain buffer too (`PlanStep.writesPlainCopy`) only when another
-// step, an output or a view reads it (`OneDNN+Layouts.swift`).
+// that layout, and writes the plain buffer too (`PlanStep.writesPlainCopy`) only when an
+// output, a view or a step that never reads kept layouts reads it (`OneDNN+Layouts.swift`);
+// the kernels of our own that may (`mayReadNative`) get the plain bytes from the executor
+// where the layout turns out to be one they cannot read (KernelLayouts.swift).
 import DLCCore
 
 extension Lowerer {
@@ -13,8 +15,8 @@ extension Lowerer {
     }
 
     /// Keeps the marks some reader can use and decides which kept results also need their plain
-    /// buffer: those `pinned` (outputs, losses, updates), viewed, or read by a step that takes
-    /// only plain operands.
+    /// buffer written after their step: those `pinned` (outputs, losses, updates), viewed, or read
+    /// by a step that takes only plain operands.
     mutating func settleLayouts(pinned: Set<Int>) {
         var readers = [[(step: Int, operand: Int)]](repeating: [], count: buffers.count)
         for (i, s) in steps.enumerated() {
@@ -27,7 +29,8 @@ extension Lowerer {
             let b = steps[i].outputs[0]
             let native = readers[b].map { steps[$0.step].readsNative(operand: $0.operand) }
             steps[i].keepsNativeLayout = native.contains(true)
-            steps[i].writesPlainCopy = native.contains(true) && (pinned.contains(b) || viewed.contains(b) || native.contains(false))
+            let plainOnly = readers[b].contains { !steps[$0.step].mayReadNative(operand: $0.operand) }
+            steps[i].writesPlainCopy = native.contains(true) && (pinned.contains(b) || viewed.contains(b) || plainOnly)
         }
     }
 }
@@ -35,12 +38,24 @@ extension Lowerer {
 extension PlanStep {
     /// Whether the executor binds operand `k` of this step in the layout a previous step left
     /// it in: the data of a convolution, deconvolution or pooling, either operand of a weight
-    /// gradient.
+    /// gradient, x or g of a pooling's gradient (by strides, where the layout allows).
     func readsNative(operand k: Int) -> Bool {
         switch kernel {
         case .convolution, .deconvolution, .pooling: k == 0
-        case .convolutionBackwardWeight: k <= 1
+        case .convolutionBackwardWeight, .poolingBackward: k <= 1
         default: false
+        }
+    }
+
+    /// Whether the executor may bind operand `k` in a kept layout, depending on the layout and
+    /// the other operands (KernelLayouts.swift): besides `readsNative`, any operand of a fused
+    /// elementwise program and a reduction's. Where it cannot, it reorders the plain bytes
+    /// before the step, so the producer need not write them.
+    func mayReadNative(operand k: Int) -> Bool {
+        switch kernel {
+        case .fused: true
+        case .reduce: k == 0
+        default: readsNative(operand: k)
         }
     }
 }
