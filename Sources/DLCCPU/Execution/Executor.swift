@@ -53,6 +53,8 @@ public final class Executor {
     var mustBePlain: Set<Int> = []
     /// Buffers a kernel of our own that may read kept layouts reads (KernelLayouts.swift).
     var ownKernelInputs: Set<Int> = []
+    /// How many steps read each buffer in a oneDNN primitive's layout.
+    var oneDNNReaders: [Int: Int] = [:]
     /// Conversions of state for oneDNN steps, run before a run when the state changed.
     private var stateConversions: [DNNLExec] = []
     /// Whether the state changed since the last run: then the state-derived steps
@@ -128,6 +130,9 @@ public final class Executor {
             mustBePlain = Set(read + read.map(viewRoot))
             let own: Set<KernelKind> = [.poolingBackward, .fused, .reduce]
             ownKernelInputs = Set(plan.steps.filter { own.contains($0.kernel) }.flatMap(\.inputs))
+            for s in plan.steps where s.kernel != .poolingBackward {
+                for (k, b) in s.inputs.enumerated() where s.readsNative(operand: k) { oneDNNReaders[b, default: 0] += 1 }
+            }
         }
         // Small oneDNN steps are created and run on one thread (StepThreads.swift).
         let threads = omp_get_max_threads()

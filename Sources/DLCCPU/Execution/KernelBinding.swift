@@ -15,7 +15,11 @@ extension Executor {
     /// buffer; state (and the results of state-derived steps, such as a folded convolution's
     /// weights) is converted once per state change when runs do not update it.
     func dnnlInput(_ b: Int) -> DNNLOperand {
-        if let k = keptLayouts[b] { return DNNLOperand(k.pointer, layout: k.desc) }
+        if let k = keptLayouts[b] {
+            var x = DNNLOperand(k.pointer, layout: k.desc)
+            x.sharedByOneDNNSteps = oneDNNReaders[b, default: 0] > 1
+            return x
+        }
         return DNNLOperand(pointer(b), stateOnly: plan.updates.isEmpty
                            && (plan.buffers[b].region == .state || stateDerivedResults.contains(b)))
     }

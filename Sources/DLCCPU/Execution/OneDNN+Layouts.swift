@@ -31,6 +31,9 @@ struct DNNLOperand {
     var readByOwnKernels = false
     /// For an input that changes only with the state (an inference plan's weights): convert it once per state change.
     var stateOnly = false
+    /// For a kept input: more than one oneDNN step reads it, so a conversion to another layout
+    /// is kept for the others (else it goes to the shared temporary area, like plain operands').
+    var sharedByOneDNNSteps = false
 
     init(_ pointer: UnsafeMutableRawPointer, layout: dnnl_memory_desc_t? = nil, keep: Bool = false, plainCopy: Bool = false,
          stateOnly: Bool = false) {
@@ -106,7 +109,7 @@ extension DNNLContext {
             call.args.append(dnnl_exec_arg_t(arg: arg, memory: converted))
             return
         }
-        if !output, operand.layout != nil {
+        if !output, operand.layout != nil, operand.sharedByOneDNNSteps {
             // A kept value another layout is wanted for: converted into memory of its own, once
             // per run, and shared by the later steps that want it in that layout too.
             for c in conversions where c.source == operand.pointer {
