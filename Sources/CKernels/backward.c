@@ -82,18 +82,23 @@ DEFINE_PICK(float, pick_f32)
 DEFINE_PICK(double, pick_f64)
 #define PICK(T, xp, a, b) _Generic((T)0, float: pick_f32, double: pick_f64)(xp, a, b)
 
+// Window (oy, ox): rows y0..<y1 and columns x0..<x1 of the input (clipped to it), and
+// poolSize, the window's size clipped only to h + padTop and w + padLeft (avgpool's divisor).
+#define WINDOW_BOUNDS(oy, ox)                                                                                  \
+    int64_t y0 = (oy) * sh - padTop, x0 = (ox) * sw - padLeft;                                                 \
+    int64_t y1 = y0 + kh < h + padTop ? y0 + kh : h + padTop;                                                  \
+    int64_t x1 = x0 + kw < w + padLeft ? x0 + kw : w + padLeft;                                                \
+    int64_t poolSize = (y1 - y0) * (x1 - x0);                                                                  \
+    if (y0 < 0) y0 = 0;                                                                                        \
+    if (x0 < 0) x0 = 0;                                                                                        \
+    if (y1 > h) y1 = h;                                                                                        \
+    if (x1 > w) x1 = w
+
 // One window (oy, ox) of the plane at xp / gp / op (x and y share strides xh, xw).
 #define POOL_WINDOW(T, xp, gp, op, oy, ox)                                                                     \
     do {                                                                                                       \
         T gi = (gp)[(oy) * gh + (ox) * gw];                                                                    \
-        int64_t y0 = (oy) * sh - padTop, x0 = (ox) * sw - padLeft;                                             \
-        int64_t y1 = y0 + kh < h + padTop ? y0 + kh : h + padTop;                                              \
-        int64_t x1 = x0 + kw < w + padLeft ? x0 + kw : w + padLeft;                                            \
-        int64_t poolSize = (y1 - y0) * (x1 - x0);                                                              \
-        if (y0 < 0) y0 = 0;                                                                                    \
-        if (x0 < 0) x0 = 0;                                                                                    \
-        if (y1 > h) y1 = h;                                                                                    \
-        if (x1 > w) x1 = w;                                                                                    \
+        WINDOW_BOUNDS(oy, ox);                                                                                 \
         if (isMax) {                                                                                           \
             if (y0 >= y1 || x0 >= x1) return -1;                                                               \
             int64_t best;                                                                                      \
@@ -122,14 +127,7 @@ DEFINE_PICK(double, pick_f64)
 // the same choice as PICK's tournament, as selects the compiler turns into vector blends.
 #define POOL_WINDOW_CHANNELS(T, xb, gb, yb, oy, ox)                                                            \
     do {                                                                                                       \
-        int64_t y0 = (oy) * sh - padTop, x0 = (ox) * sw - padLeft;                                             \
-        int64_t y1 = y0 + kh < h + padTop ? y0 + kh : h + padTop;                                              \
-        int64_t x1 = x0 + kw < w + padLeft ? x0 + kw : w + padLeft;                                            \
-        int64_t poolSize = (y1 - y0) * (x1 - x0);                                                              \
-        if (y0 < 0) y0 = 0;                                                                                    \
-        if (x0 < 0) x0 = 0;                                                                                    \
-        if (y1 > h) y1 = h;                                                                                    \
-        if (x1 > w) x1 = w;                                                                                    \
+        WINDOW_BOUNDS(oy, ox);                                                                                 \
         const T *gw0 = (gb) + (oy) * gh + (ox) * gw;                                                           \
         if (!isMax) {                                                                                          \
             for (int64_t c = 0; c < channels; c++) {                                                           \
