@@ -135,7 +135,6 @@ graph Stays {
 """)
     }
 
-    /// `--disable-pass fuse-epilogue` leaves every matmul alone.
     /// The backward product of a ReLU layer times the ReLU's gradient mask, cast(greater(h, 0)),
     /// is one node reading h; the comparison and cast are gone.
     func testAProductTimesAReluGradientMask() throws {
@@ -187,6 +186,7 @@ model Masks {
         XCTAssertFalse(g.nodes.contains { $0.attributes["epilogue"]?.description.contains("relu_mask") == true }, GraphPrinter().print(g))
     }
 
+    /// `--disable-pass fuse-epilogue` leaves every matmul alone.
     func testDisabled() throws {
         let g = try PassGolden.run(PassGolden.execution(disabled: ["fuse-epilogue"]), on: """
 model Dense {
