@@ -164,11 +164,7 @@ public final class Executor {
                     calls.append(call)
                 } else {
                     let stream = try context().stream
-                    calls.append {
-                        for e in conversions where dnnl_primitive_execute(e.primitive, stream, Int32(e.args.count), e.args).rawValue
-                            != dnnl_success.rawValue { return -2 }
-                        return call()
-                    }
+                    calls.append { DNNLExec.run(conversions, on: stream) ? call() : -2 }
                 }
             }
         }
@@ -189,11 +185,7 @@ public final class Executor {
                 let args = call.args, prim = call.primitive
                 calls[i] = { dnnl_primitive_execute(prim, stream, Int32(args.count), args).rawValue == dnnl_success.rawValue ? 0 : -2 }
             } else {
-                calls[i] = {
-                    for e in execs where dnnl_primitive_execute(e.primitive, stream, Int32(e.args.count), e.args).rawValue
-                        != dnnl_success.rawValue { return -2 }
-                    return 0
-                }
+                calls[i] = { DNNLExec.run(execs, on: stream) ? 0 : -2 }
             }
         }
     }
@@ -216,11 +208,8 @@ public final class Executor {
                 }
                 stateDerivedRuns += 1
             }
-            if let stream = dnnl?.stream {
-                for e in stateConversions where dnnl_primitive_execute(e.primitive, stream, Int32(e.args.count), e.args).rawValue
-                    != dnnl_success.rawValue {
-                    throw DLCError("oneDNN failed to convert a parameter of '\(plan.name)' to its kernel's layout")
-                }
+            if let stream = dnnl?.stream, !DNNLExec.run(stateConversions, on: stream) {
+                throw DLCError("oneDNN failed to convert a parameter of '\(plan.name)' to its kernel's layout")
             }
         }
         stateChanged = !plan.updates.isEmpty

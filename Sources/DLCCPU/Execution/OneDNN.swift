@@ -90,6 +90,11 @@ final class DNNLContext {
 struct DNNLExec {
     var primitive: dnnl_primitive_t?
     var args: [dnnl_exec_arg_t]
+
+    /// Executes `execs` in order on `stream`; false as soon as one fails.
+    static func run(_ execs: [DNNLExec], on stream: dnnl_stream_t?) -> Bool {
+        execs.allSatisfy { dnnl_primitive_execute($0.primitive, stream, Int32($0.args.count), $0.args) == dnnl_success }
+    }
 }
 
 /// A bound oneDNN primitive with its arguments; the scratchpad memory is attached later, and so
