@@ -4,11 +4,13 @@ import CKernels
 import DLCCore
 
 extension Executor {
-    /// Binds a `fused` step; one whose full-size operands all lie in one kept oneDNN layout runs
-    /// over that memory as one flat run — `dlc_fused_multi` over one segment, so on every
+    /// Binds a `fused` step; one whose full-size operands all lie in one kept oneDNN layout (the
+    /// `kept` operands, as `flatRun` found them) runs over that memory as one flat run — `dlc_fused_multi` over one segment, so on every
     /// thread — and keeps its results in that layout (KernelLayouts.swift).
-    func bindFused(_ s: PlanStep) throws -> () -> Int32 {
-        if let run = flatRun(s) { return try bindFlatRun(s, run) }
+    func bindFused(_ s: PlanStep, kept: Set<Int>) throws -> () -> Int32 {
+        if let first = kept.min() {
+            return try bindFlatRun(s, (full: s.inputs.indices.map(kept.contains), layout: keptLayouts[s.inputs[first]]!))
+        }
         let a = s.ints
         let (dtype, rank, nin, nconst, ninstr, nout) = (Int32(a[0]), a[1], a[2], a[3], a[4], a[5])
         let ints = stable(a[6...])

@@ -67,6 +67,8 @@ extension Executor {
     /// (fusion) leave the random draws unchanged.
     func bind(_ s: PlanStep, index: Int, randomOrdinal: Int) throws -> () -> Int32 {
         let a = s.ints, f = s.floats
+        // The operands bindSteps found this step can read in kept layouts (KernelLayouts.swift).
+        let kept = keptReads[index] ?? []
         let x = s.inputs.map { UnsafeRawPointer(pointer($0)) }
         let y = s.outputs.map(pointer)
         let i32 = { (k: Int) in Int32(a[k]) }, i64 = { (k: Int) in Int64(a[k]) }
@@ -97,7 +99,7 @@ extension Executor {
             let (it, n, depth, idx, out) = (i32(0), i64(1), i64(2), x[0], y[0].assumingMemoryBound(to: Float.self))
             return { dlc_one_hot(it, n, depth, idx, out); return 0 }
         case .reduce:
-            if let rows = channelSumRows(s) {
+            if kept.contains(0), let rows = channelSumRows(s) {
                 // A kept operand with the channels innermost, read in its layout (KernelLayouts.swift).
                 let (t, mean, n, len, c) = (i32(0), i32(1), Int64(rows.rows), Int64(rows.rowLength), i64(3))
                 let (src, out) = (UnsafeRawPointer(keptLayouts[s.inputs[0]]!.pointer), y[0])
@@ -146,11 +148,11 @@ extension Executor {
             let (t, o, len, inner, it, n, out) = (i32(0), i64(1), i64(2), i64(3), i32(4), i64(5), y[0])
             return { dlc_scatter_add(t, o, len, inner, x[0], it, n, x[1], x[2], out) }
         case .poolingBackward:
-            return try bindPoolingBackward(s)
+            return try bindPoolingBackward(s, kept: kept)
         case .matmul:
             return bindMatMul(a, x, y)
         case .fused:
-            return try bindFused(s)
+            return try bindFused(s, kept: kept)
         case .fusedMulti:
             return bindFusedMulti(s)
         case .custom:

@@ -93,9 +93,10 @@ extension Executor {
 }
 
 extension Executor {
-    /// A pooling gradient: x, g and the result by strides (x and the result in x's layout).
-    func bindPoolingBackward(_ s: PlanStep) throws -> () -> Int32 {
-        let a = s.ints, kept = keptOperands(s)
+    /// A pooling gradient: x, g and the result by strides (x and the result in x's layout when
+    /// x is among the `kept` operands).
+    func bindPoolingBackward(_ s: PlanStep, kept: Set<Int>) throws -> () -> Int32 {
+        let a = s.ints
         let (n, c, h, w, oh, ow) = (a[1], a[2], a[3], a[4], a[7], a[8])
         let plainX = [c * h * w, h * w, w, 1], plainG = [c * oh * ow, oh * ow, ow, 1]
         let x = kept.contains(0) ? keptLayouts[s.inputs[0]]! : nil, g = kept.contains(1) ? keptLayouts[s.inputs[1]]! : nil
