@@ -24,6 +24,29 @@ static inline int dlc_dnnl_logical_strides(const dnnl_memory_desc_t *md, int64_t
     return 0;
 }
 
+/// For a 4-D (N, C, H, W) layout with the spatial positions p = h·W + w evenly spaced and the
+/// channels either in planes or side by side in blocks: {image, block stride, position stride,
+/// block} such that (n, c, p) lies at n·image + (c / block)·blockStride + p·position + c % block
+/// (the layout batch normalization's kernel takes); returns 0 for any other layout.
+static inline int dlc_dnnl_channel_layout(const dnnl_memory_desc_t *md, int64_t layout[4]) {
+    if (md->ndims != 4 || md->format_kind != dnnl_blocked || md->offset0 != 0) return 0;
+    const dnnl_blocking_desc_t *b = &md->format_desc.blocking;
+    const int64_t *s = b->strides, c = md->dims[1], h = md->dims[2], w = md->dims[3];
+    // p·position must reach (h, w): a stride per row of w positions, unless one of them is 1.
+    int64_t position = w > 1 ? s[3] : s[2];
+    if (h > 1 && w > 1 && s[2] != w * s[3]) return 0;
+    if (b->inner_nblks == 0) {
+        if (s[1] == 1 || c == 1) { layout[0] = s[0]; layout[1] = 0; layout[2] = position; layout[3] = c; return position >= c || h * w == 1; }
+        if (position == 1) { layout[0] = s[0]; layout[1] = s[1]; layout[2] = 1; layout[3] = 1; return 1; }
+        return 0;
+    }
+    if (b->inner_nblks == 1 && b->inner_idxs[0] == 1) {
+        layout[0] = s[0]; layout[1] = s[1]; layout[2] = position; layout[3] = b->inner_blks[0];
+        return position >= b->inner_blks[0] || h * w == 1;
+    }
+    return 0;
+}
+
 /// Whether a layout has padding (a blocked dimension rounded up to its block).
 static inline int dlc_dnnl_is_padded(const dnnl_memory_desc_t *md) {
     for (int d = 0; d < md->ndims; d++) if (md->padded_dims[d] != md->dims[d]) return 1;

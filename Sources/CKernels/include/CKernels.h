@@ -56,6 +56,21 @@ int dlc_layer_norm(int dtype, int64_t rows, int64_t n, const void *x, const void
 /// variance), else the running ones.
 int dlc_batch_norm(int dtype, int useBatch, int64_t n, int64_t c, int64_t s, const void *x, const void *w,
                    const void *b, const void *mean, const void *var, double eps, void *y);
+/// Batch normalization in training mode over f32 [N, C, S] (S the spatial positions) in a
+/// layout where channel c of image n at position p lies at
+/// n·layout[0] + (c / layout[3])·layout[1] + p·layout[2] + c % layout[3] (elements): plain
+/// NCHW is {C·S, S, 1, 1}, NHWC {S·C, 0, C, C}, oneDNN's nChw16c {Cp·S, 16·S, 16, 16}. y (same
+/// layout) = (x − mean)·w/√(var + eps) + b with the batch's mean and biased variance, which are
+/// written to mean and var [C]. The per-channel sums are accumulated in one order whatever the
+/// layout (batch_norm_training.c), so every layout gives the same results to the bit; a blocked
+/// layout's padded channels are not written. Returns -1 for an empty or malformed shape.
+int dlc_batch_norm_training(int64_t n, int64_t c, int64_t s, const int64_t *layout, const float *x, const float *w,
+                            const float *b, double eps, float *y, float *mean, float *var);
+/// The gradients of dlc_batch_norm_training from its batch statistics: dx (x's layout, as dy),
+/// dw = Σ dy·(x − mean)/√(var + eps) and db = Σ dy per channel, summed as the forward's.
+int dlc_batch_norm_backward(int64_t n, int64_t c, int64_t s, const int64_t *layout, const float *x, const float *w,
+                            const float *mean, const float *var, const float *dy, double eps, float *dx, float *dw,
+                            float *db);
 /// Local response norm across channels of [N, C, S] (PyTorch's definition).
 int dlc_lrn(int dtype, int64_t n, int64_t c, int64_t s, int64_t size, double alpha, double beta, double k,
             const void *x, void *y);

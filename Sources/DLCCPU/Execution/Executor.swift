@@ -114,7 +114,8 @@ public final class Executor {
 
     func context() throws -> DNNLContext {
         if let dnnl { return dnnl }
-        let c = try DNNLContext(blockedLayouts: ProcessInfo.processInfo.environment["DLC_CPU_PLAIN_LAYOUTS"] != "1")
+        let c = try DNNLContext(blockedLayouts: ProcessInfo.processInfo.environment["DLC_CPU_PLAIN_LAYOUTS"] != "1",
+                                blockedActivations: plan.steps.contains { $0.kernel == .batchNormTraining })
         dnnl = c
         return c
     }
@@ -128,9 +129,9 @@ public final class Executor {
             plainReady = plainCopies
             let read = (plan.outputs + plan.losses).map(\.buffer) + plan.updates.map(\.source)
             mustBePlain = Set(read + read.map(viewRoot))
-            let own: Set<KernelKind> = [.poolingBackward, .fused, .reduce]
+            let own: Set<KernelKind> = [.poolingBackward, .batchNormTraining, .batchNormBackward, .fused, .reduce]
             ownKernelInputs = Set(plan.steps.filter { own.contains($0.kernel) }.flatMap(\.inputs))
-            for s in plan.steps where s.kernel != .poolingBackward {
+            for s in plan.steps where !own.contains(s.kernel) {
                 for (k, b) in s.inputs.enumerated() where s.readsNative(operand: k) { oneDNNReaders[b, default: 0] += 1 }
             }
         }
@@ -149,7 +150,7 @@ public final class Executor {
             // Kept values this step reads in the plain layout get their plain bytes first.
             let kept = keptOperands(step)
             if !kept.isEmpty { keptReads[i] = kept }
-            let conversions = try plainConversions(step, kept: kept)
+            let conversions = try layoutConversions(step, kept: kept) + plainConversions(step, kept: kept)
             let bound = oneThread.contains(i) ? try withOneThread(restoring: threads) { try bindOneDNN(step) } : try bindOneDNN(step)
             if var call = bound {
                 if let k = call.kept { keptLayouts[step.outputs[0]] = k }

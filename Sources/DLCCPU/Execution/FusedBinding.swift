@@ -34,21 +34,8 @@ extension Executor {
         let a = s.ints
         let (dtype, rank, nin, nconst, ninstr, nout) = (Int32(a[0]), a[1], a[2], a[3], a[4], a[5])
         let inputs = s.inputs.enumerated().map { k, b in run.full[k] ? keptLayouts[b]!.pointer : pointer(b) }
-        // A result the plan writes over an input that dies here takes that input's memory here
-        // too (the memory the step just read, still in cache).
         var donated: Set<Int> = []
-        let outputs = try s.outputs.map { o in
-            let donor = s.inPlace ? s.inputs.indices.first { k in
-                let b = plan.buffers[s.inputs[k]]
-                return run.full[k] && !donated.contains(k) && b.region == .arena && b.offset == plan.buffers[o].offset
-            } : nil
-            guard let donor else { return try keepResult(o, like: run.layout.desc) }
-            donated.insert(donor)
-            let memory = keptLayouts[s.inputs[donor]]!.pointer
-            keptLayouts[o] = KeptLayout(desc: run.layout.desc, pointer: memory)
-            dnnl?.conversions.removeAll { $0.source == memory }
-            return memory
-        }
+        let outputs = try s.outputs.map { try keptResultMemory(s, $0, full: run.full, layout: run.layout, donated: &donated) }
         let code = stable(a[(6 + rank + nin * rank)...]), outRegs = code + 6 * ninstr
         let counts = stable([run.layout.elements][...]), full = stable(run.full.map { $0 ? 1 : 0 }[...])
         let doubles = UnsafeMutableRawPointer(stable(s.floats.map { Int(Int64(bitPattern: $0.bitPattern)) }[...]))

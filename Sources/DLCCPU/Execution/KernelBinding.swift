@@ -43,19 +43,12 @@ extension Executor {
         case .convolutionBackwardWeight:
             return try context().convolutionBackwardWeight(s.ints, x: dnnlInput(s.inputs[0]), dy: dnnlInput(s.inputs[1]),
                                                            dw: pointer(s.outputs[0]))
-        case .batchNormInference, .batchNormTraining:
-            // Inference reads the running statistics (operands 3, 4); training writes the batch's (results 1, 2).
-            let training = s.kernel == .batchNormTraining
-            return try context().batchNormForward(s.ints, eps: s.floats[0], training: training, x: pointer(s.inputs[0]),
-                                                  weight: pointer(s.inputs[1]), bias: pointer(s.inputs[2]),
-                                                  mean: pointer(training ? s.outputs[1] : s.inputs[3]),
-                                                  variance: pointer(training ? s.outputs[2] : s.inputs[4]),
-                                                  y: pointer(s.outputs[0]))
-        case .batchNormBackward:
-            return try context().batchNormBackward(s.ints, eps: s.floats[0], x: pointer(s.inputs[0]), weight: pointer(s.inputs[1]),
-                                                   mean: pointer(s.inputs[2]), variance: pointer(s.inputs[3]),
-                                                   dy: pointer(s.inputs[4]), dx: pointer(s.outputs[0]),
-                                                   dweight: pointer(s.outputs[1]), dbias: pointer(s.outputs[2]))
+        case .batchNormInference:
+            // The running statistics: operands 3 and 4.
+            return try context().batchNormInference(s.ints, eps: s.floats[0], x: pointer(s.inputs[0]),
+                                                    weight: pointer(s.inputs[1]), bias: pointer(s.inputs[2]),
+                                                    mean: pointer(s.inputs[3]), variance: pointer(s.inputs[4]),
+                                                    y: pointer(s.outputs[0]))
         default:
             return nil
         }
@@ -76,6 +69,8 @@ extension Executor {
         case .fill:
             let (t, n, v, out) = (i32(0), i64(1), f[0], y[0])
             return { dlc_fill(t, n, v, out); return 0 }
+        case .unary where !kept.isEmpty, .binary where !kept.isEmpty:
+            return try bindKeptElementwise(s)
         case .unary:
             let (t, op, n, al, be, src, out) = (i32(0), i32(1), i64(2), f[0], f[1], x[0], y[0])
             return { dlc_unary(t, op, n, src, out, al, be) }
@@ -149,6 +144,8 @@ extension Executor {
             return { dlc_scatter_add(t, o, len, inner, x[0], it, n, x[1], x[2], out) }
         case .poolingBackward:
             return try bindPoolingBackward(s, kept: kept)
+        case .batchNormTraining, .batchNormBackward:
+            return try bindBatchNorm(s, kept: kept)
         case .matmul:
             return bindMatMul(a, x, y)
         case .fused:
@@ -177,8 +174,7 @@ extension Executor {
             }
         case .fusedMatmul:
             return bindFusedMatMul(s)
-        case .convolution, .deconvolution, .pooling, .convolutionBackwardWeight, .batchNormInference, .batchNormTraining,
-             .batchNormBackward:
+        case .convolution, .deconvolution, .pooling, .convolutionBackwardWeight, .batchNormInference:
             throw DLCError("internal error: \(s.kernel.rawValue) is bound through oneDNN")
         }
     }

@@ -8,9 +8,12 @@
 //   channels); its result takes x's layout and is kept too;
 // - a fused elementwise program all of whose full-size operands share one layout: the program
 //   runs over the memory as one flat run, padding included (so a padded layout needs a program
-//   that maps zeros to zeros, checked once), and its results are kept in that layout;
+//   that maps zeros to zeros, checked once), and its results are kept in that layout; so does a
+//   single unary or binary op (a ReLU after batch norm, a residual sum) whose operands all do;
 // - a per-channel sum over (N, H, W) (a convolution's bias gradient) in a layout with the
-//   channels innermost, lane by lane (`dlc_channel_sum`).
+//   channels innermost, lane by lane (`dlc_channel_sum`);
+// - batch normalization's training kernels, for x (and dy), in planes or channel blocks; the
+//   result takes x's layout (BatchNormBinding.swift).
 // Any other reader gets the plain bytes: written after the producing oneDNN step when the plan
 // asked for a plain copy (`PlanStep.writesPlainCopy`), else reordered before the first step that
 // needs them (`plainConversions`), once per run.
@@ -60,6 +63,10 @@ extension Executor {
             return k
         case .reduce:
             return channelSumRows(s) != nil ? [0] : []
+        case .batchNormTraining, .batchNormBackward:
+            return batchNormKeptOperands(s)
+        case .unary, .binary:
+            return elementwiseRun(s) != nil ? Set(s.inputs.indices) : []
         case .fused:
             guard let run = flatRun(s) else { return [] }
             return Set(s.inputs.indices.filter { run.full[$0] })
@@ -80,6 +87,28 @@ extension Executor {
             execs.append(try ctx.reorder(from: (layout.desc, try ctx.memory(layout.desc, layout.pointer)),
                                          to: (plain, try ctx.memory(plain, pointer(root)))))
             plainReady.insert(root)
+        }
+        return execs
+    }
+
+    /// For an elementwise step running flat on kept operands (`flatRun`, `elementwiseRun`): reorders
+    /// that bring each full-size operand not yet in the first kept operand's layout — plain, or
+    /// kept in another — into that layout, run before the step. The converted value stays kept
+    /// there for later readers (its plain bytes, if it had them, stay valid too).
+    func layoutConversions(_ s: PlanStep, kept: Set<Int>) throws -> [DNNLExec] {
+        guard [.fused, .unary, .binary].contains(s.kernel),
+              let first = kept.sorted().lazy.compactMap({ self.keptLayouts[s.inputs[$0]] }).first else { return [] }
+        var target = first.desc
+        var execs: [DNNLExec] = []
+        for k in kept.sorted() {
+            let b = s.inputs[k]
+            if var d = keptLayouts[b]?.desc, dnnl_memory_desc_equal(&d, &target) != 0 { continue }
+            let ctx = try context()
+            let source = try keptLayouts[b].map { ($0.desc, $0.pointer) } ?? (ctx.desc(plan.buffers[b].shape, dnnl_nchw), pointer(b))
+            if keptLayouts[b] == nil { plainReady.insert(b) }
+            let converted = try keepResult(b, like: target)
+            execs.append(try ctx.reorder(from: (source.0, try ctx.memory(source.0, source.1)),
+                                         to: (target, try ctx.memory(target, converted))))
         }
         return execs
     }
@@ -126,8 +155,9 @@ extension Executor {
         return (xs[0] * xs[2] * xs[3], rowLength)
     }
 
-    /// A fused elementwise step whose full-size operands all lie in one kept layout: which inputs
-    /// are full (the rest are scalars), and that layout; nil when the step cannot run so.
+    /// A fused elementwise step with a full-size operand in a kept layout: which inputs are full
+    /// (the rest are scalars), and the first such operand's layout, in which the step runs (the
+    /// other full-size operands converted into it); nil when the step cannot run so.
     func flatRun(_ s: PlanStep) -> (full: [Bool], layout: KeptLayout)? {
         let a = s.ints
         let rank = a[1]
@@ -140,16 +170,13 @@ extension Executor {
         for (k, b) in s.inputs.enumerated() {
             let strides = Array(a[(6 + rank + k * rank)..<(6 + rank + (k + 1) * rank)])
             if strides.allSatisfy({ $0 == 0 }) { full.append(false); continue }
-            guard plan.buffers[b].count == count, shape.indices.allSatisfy({ shape[$0] == 1 || strides[$0] == inOrder[$0] }),
-                  let kept = keptLayouts[b] else { return nil }
-            if var first = layout?.desc {
-                var d = kept.desc
-                guard dnnl_memory_desc_equal(&first, &d) != 0 else { return nil }
-            }
-            layout = kept
-            fullShape = plan.buffers[b].shape
+            guard plan.buffers[b].count == count, shape.indices.allSatisfy({ shape[$0] == 1 || strides[$0] == inOrder[$0] })
+            else { return nil }
+            if layout == nil, let kept = keptLayouts[b] { (layout, fullShape) = (kept, plan.buffers[b].shape) }
             full.append(true)
         }
+        // The other full-size operands are converted into that layout (`layoutConversions`).
+        guard s.inputs.indices.allSatisfy({ !full[$0] || plan.buffers[s.inputs[$0]].shape == fullShape }) else { return nil }
         // The results take the operands' layout: they must have their shape too.
         guard let layout, s.outputs.allSatisfy({ plan.buffers[$0].shape == fullShape && !mustBePlain.contains($0) }) else {
             return nil
@@ -179,5 +206,68 @@ extension Executor {
             }
         }
         return status == 0 && results.allSatisfy { $0 == 0 }
+    }
+}
+
+extension Executor {
+    /// For a unary or binary f32 step whose operands are all full-size, one of them kept: the
+    /// first kept one's layout (the op then runs over its memory as one flat run, the other
+    /// operand converted into it); else nil.
+    func elementwiseRun(_ s: PlanStep) -> KeptLayout? {
+        let a = s.ints, out = plan.buffers[s.outputs[0]]
+        guard a[0] == DType.f32.code, out.dtype == .f32, !mustBePlain.contains(s.outputs[0]),
+              let layout = s.inputs.lazy.compactMap({ self.keptLayouts[$0] }).first,
+              s.inputs.allSatisfy({ plan.buffers[$0].shape == out.shape }) else { return nil }
+        if s.kernel == .binary {
+            // Strides in row-major order (a full-size operand could still be read transposed).
+            let rank = a[2], shape = Array(a[3..<(3 + rank)])
+            let inOrder = shape.indices.map { shape[($0 + 1)...].reduce(1, *) }
+            for k in 0..<2 {
+                let strides = a[(3 + rank * (k + 1))..<(3 + rank * (k + 2))]
+                guard zip(shape.indices, strides).allSatisfy({ shape[$0] == 1 || $1 == inOrder[$0] }) else { return nil }
+            }
+        }
+        // Padding holds zeros, and must still after the op.
+        if layout.isPadded {
+            var zeros: [Float] = [0, 0], result: [Float] = [.nan]
+            let status = zeros.withUnsafeMutableBufferPointer { z in
+                result.withUnsafeMutableBufferPointer { r in
+                    s.kernel == .unary ? dlc_unary(Int32(a[0]), Int32(a[1]), 1, z.baseAddress!, r.baseAddress!, s.floats[0], s.floats[1])
+                        : dlc_binary(Int32(a[0]), Int32(a[1]), 1, [1], [0], [0], z.baseAddress!, z.baseAddress! + 1, r.baseAddress!)
+                }
+            }
+            guard status == 0, result[0] == 0 else { return nil }
+        }
+        return layout
+    }
+
+    /// A unary or binary step over kept operands (`elementwiseRun`): one flat run over the
+    /// layout's memory, the result kept in that layout.
+    func bindKeptElementwise(_ s: PlanStep) throws -> () -> Int32 {
+        let layout = keptLayouts[s.inputs[0]]!
+        let inputs = s.inputs.map { UnsafeRawPointer(keptLayouts[$0]!.pointer) }
+        var donated: Set<Int> = []
+        let y = try keptResultMemory(s, s.outputs[0], full: s.inputs.map { _ in true }, layout: layout, donated: &donated)
+        let (t, op, n, al, be) = (Int32(s.ints[0]), Int32(s.ints[1]), Int64(layout.elements), s.floats.first ?? 0, s.floats.dropFirst().first ?? 0)
+        if s.kernel == .unary { return { dlc_unary(t, op, n, inputs[0], y, al, be) } }
+        let shape = stable([layout.elements][...]), ones = stable([1][...])
+        return { dlc_binary(t, op, 1, shape, ones, ones, inputs[0], inputs[1], y) }
+    }
+
+    /// Memory for result `o` of an elementwise step running flat on kept operands: the memory of
+    /// a full-size input the plan writes it over (the step is in place and that input dies here;
+    /// it is still in cache), else a shadow of its own.
+    func keptResultMemory(_ s: PlanStep, _ o: Int, full: [Bool], layout: KeptLayout,
+                          donated: inout Set<Int>) throws -> UnsafeMutableRawPointer {
+        let donor = s.inPlace ? s.inputs.indices.first { k in
+            let b = plan.buffers[s.inputs[k]]
+            return full[k] && !donated.contains(k) && b.region == .arena && b.offset == plan.buffers[o].offset
+        } : nil
+        guard let donor else { return try keepResult(o, like: layout.desc) }
+        donated.insert(donor)
+        let memory = keptLayouts[s.inputs[donor]]!.pointer
+        keptLayouts[o] = KeptLayout(desc: layout.desc, pointer: memory)
+        dnnl?.conversions.removeAll { $0.source == memory }
+        return memory
     }
 }

@@ -30,10 +30,19 @@ final class DNNLContext {
     var conversions: [(source: UnsafeMutableRawPointer, desc: dnnl_memory_desc_t, memory: dnnl_memory_t?)] = []
     /// Let oneDNN choose convolution layouts (reordering at the step's edges).
     let blockedLayouts: Bool
+    /// Every convolution primitive (forward, data and weight gradient) takes its activations in
+    /// 16-channel blocks on a side with at least 16 channels. Set for training steps with batch
+    /// norm: left to choose, oneDNN 2.6 runs the forward convolutions on NHWC (brgconv) and the
+    /// gradients on 16-channel blocks, so no layout lasts from a convolution through batch norm,
+    /// ReLU and residual sums to the next; on one layout throughout, only the stack's ends
+    /// reorder (ResNet-18's training step at batch 8, one thread: 854–870 ms against 935–957 ms
+    /// with oneDNN's choice, both with kept layouts; 913–981 ms without them).
+    let blockedActivations: Bool
 
 
-    init(blockedLayouts: Bool = true) throws {
+    init(blockedLayouts: Bool = true, blockedActivations: Bool = false) throws {
         self.blockedLayouts = blockedLayouts
+        self.blockedActivations = blockedActivations
         try check(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine")
         try check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "creating a stream")
     }
@@ -127,6 +136,13 @@ struct DNNLCall {
 extension DNNLContext {
     /// The layout tag of a convolution operand: oneDNN's choice, or the plain tag.
     func tag(_ plain: dnnl_format_tag_t) -> dnnl_format_tag_t { blockedLayouts ? dnnl_format_tag_any : plain }
+
+    /// The layout of a convolution's activations on a side with `channels` channels: oneDNN's
+    /// choice, or 16-channel blocks (nChw16c) for the training step of a model with batch norm
+    /// (`blockedActivations`) — see that property.
+    func activationTag(_ channels: Int) -> dnnl_format_tag_t {
+        blockedActivations && blockedLayouts && channels >= 16 ? dnnl_nChw16c : tag(dnnl_nchw)
+    }
 }
 
 extension DNNLContext {
@@ -164,7 +180,7 @@ extension DNNLContext {
         // computes the padded channels too (LeNet-5's conv2 gradient, 16 → 6 channels at batch
         // 64: 0.72 → 0.58 ms with its reorders; its training step 3.55 → 3.39 ms, one thread).
         let fewOutputs = transposed && oc < 16 && blockedLayouts
-        var dstAny = try desc([n, oc, oh, ow], firstLayer || fewOutputs ? dnnl_nChw8c : tag(dnnl_nchw))
+        var dstAny = try desc([n, oc, oh, ow], firstLayer || fewOutputs ? dnnl_nChw8c : activationTag(oc))
         var wAny = g == 1 ? try desc([oc, c, kh, kw], tag(transposed ? dnnl_iohw : dnnl_oihw))
             : try desc([g, oc / g, c / g, kh, kw], tag(transposed ? dnnl_giohw : dnnl_goihw))
         let bdesc = try desc([oc], dnnl_a)
@@ -182,7 +198,7 @@ extension DNNLContext {
         // 8-channel blocks: jit:avx2 0.235 ms against brgconv's 0.18 ms and a 0.007 ms reorder;
         // its inference at batch 64 1.09 → 1.37 ms) and other sums than the plan without kept
         // layouts (ResNet-18's training step then differed from it by up to 8e-4 after batch norm).
-        var srcAny = try desc([n, c, h, wd], firstLayer ? dnnl_nchw : fewOutputs ? dnnl_nChw8c : tag(dnnl_nchw))
+        var srcAny = try desc([n, c, h, wd], firstLayer ? dnnl_nchw : fewOutputs ? dnnl_nChw8c : activationTag(c))
         // (NHWC on both sides: from NCHW into NHWC oneDNN has only its reference kernel. With one
         // input channel the plain source is that memory already.)
         if forOwnKernels { (srcAny, dstAny) = (try desc([n, c, h, wd], dnnl_nhwc), try desc([n, oc, oh, ow], dnnl_nhwc)) }
@@ -248,8 +264,8 @@ extension DNNLContext {
         // its training step 3.9–4.1 → 3.6–3.8 ms). Not for wider layers: ResNet-18's stem (3 → 64
         // channels) took 10.7–11.0 ms in NHWC against 9.2–9.7 ms.
         let fewChannels = min(c, oc) < 16 && max(c, oc) <= 16 && blockedLayouts
-        var srcAny = try desc([n, c, h, wd], fewChannels ? dnnl_nhwc : tag(dnnl_nchw))
-        var dstAny = try desc([n, oc, oh, ow], fewChannels ? dnnl_nhwc : tag(dnnl_nchw))
+        var srcAny = try desc([n, c, h, wd], fewChannels ? dnnl_nhwc : activationTag(c))
+        var dstAny = try desc([n, oc, oh, ow], fewChannels ? dnnl_nhwc : activationTag(oc))
         var wAny = g == 1 ? try desc([oc, c, kh, kw], tag(dnnl_oihw)) : try desc([g, oc / g, c / g, kh, kw], tag(dnnl_goihw))
         let what = "a convolution's weight gradient"
         var fd = dnnl_convolution_desc_t()

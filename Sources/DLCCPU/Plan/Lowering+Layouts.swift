@@ -23,14 +23,21 @@ extension Lowerer {
             for (k, b) in s.inputs.enumerated() { readers[b].append((i, k)) }
         }
         let viewed = Set(buffers.compactMap(\.viewOf))
+        // Read natively: by a step that binds the operand in a kept layout, or by an elementwise
+        // step (fused, unary, binary) whose result is read natively (it runs flat on its
+        // operands' layout).
+        var nativelyRead = [Bool](repeating: false, count: buffers.count)
+        for s in steps.reversed() {
+            let through = [.fused, .unary, .binary].contains(s.kernel) && s.outputs.contains { nativelyRead[$0] }
+            for (k, b) in s.inputs.enumerated() where through || s.readsNative(operand: k) { nativelyRead[b] = true }
+        }
         // Marked steps are convolutions, deconvolutions and poolings (`requestLayout`), each with
         // one new arena result.
         for i in steps.indices where steps[i].keepsNativeLayout {
             let b = steps[i].outputs[0]
-            let native = readers[b].map { steps[$0.step].readsNative(operand: $0.operand) }
-            steps[i].keepsNativeLayout = native.contains(true)
+            steps[i].keepsNativeLayout = nativelyRead[b]
             let plainOnly = readers[b].contains { !steps[$0.step].mayReadNative(operand: $0.operand) }
-            steps[i].writesPlainCopy = native.contains(true) && (pinned.contains(b) || viewed.contains(b) || plainOnly)
+            steps[i].writesPlainCopy = nativelyRead[b] && (pinned.contains(b) || viewed.contains(b) || plainOnly)
         }
     }
 }
@@ -38,22 +45,25 @@ extension Lowerer {
 extension PlanStep {
     /// Whether the executor binds operand `k` of this step in the layout a previous step left
     /// it in: the data of a convolution, deconvolution or pooling, either operand of a weight
-    /// gradient, x or g of a pooling's gradient (by strides, where the layout allows).
+    /// gradient, x or g of a pooling's gradient (by strides, where the layout allows), x and dy
+    /// of batch normalization's training kernels.
     func readsNative(operand k: Int) -> Bool {
         switch kernel {
         case .convolution, .deconvolution, .pooling: k == 0
         case .convolutionBackwardWeight, .poolingBackward: k <= 1
+        case .batchNormTraining: k == 0
+        case .batchNormBackward: k == 0 || k == 4
         default: false
         }
     }
 
     /// Whether the executor may bind operand `k` in a kept layout, depending on the layout and
     /// the other operands (KernelLayouts.swift): besides `readsNative`, any operand of a fused
-    /// elementwise program and a reduction's. Where it cannot, it reorders the plain bytes
+    /// elementwise program, a unary or binary op, and a reduction's. Where it cannot, it reorders the plain bytes
     /// before the step, so the producer need not write them.
     func mayReadNative(operand k: Int) -> Bool {
         switch kernel {
-        case .fused: true
+        case .fused, .unary, .binary: true
         case .reduce: k == 0
         default: readsNative(operand: k)
         }

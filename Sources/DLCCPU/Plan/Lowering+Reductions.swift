@@ -4,7 +4,8 @@
 //   softmax:      ints [dtype, isLog, outer, n, inner]
 //   layerNorm:    ints [dtype, rows, n, hasWeight, hasBias], floats [eps]
 //   batchNorm:    ints [dtype, useBatchStatistics, N, C, H·W], floats [eps]
-//   batchNormInference (f32), batchNormTraining, batchNormBackward (oneDNN): ints [N, C, H·W], floats [eps]
+//   batchNormInference (f32, oneDNN), batchNormTraining, batchNormBackward (f32, BatchNormBinding.swift):
+//                 ints [N, C, H·W], floats [eps]
 //   lrn:          ints [dtype, N, C, S, size], floats [alpha, beta, k]
 //   meanRows:     ints [dtype, rows, rowLength]
 //   crossEntropy: ints [dtype, labelDtype, N, C, fromLogProbabilities] (1: nll_loss, the operand is log-probabilities)
@@ -59,7 +60,7 @@ extension Lowerer {
             try emit(.batchNorm, node, ints: [t.code, training ? 1 : 0, xs[0], xs[1], xs.dropFirst(2).reduce(1, *)],
                      floats: [try node.double("eps")])
         case "batch_norm_training", "batch_norm_backward":
-            try require(node, x, [.f32])  // oneDNN's batch normalization is f32 here
+            try require(node, x, [.f32])  // the training kernels are f32
             try emit(node.op == "batch_norm_training" ? .batchNormTraining : .batchNormBackward, node,
                      ints: [xs[0], xs[1], xs.dropFirst(2).reduce(1, *)], floats: [try node.double("eps")])
         case "local_response_norm":
