@@ -55,6 +55,8 @@ public final class Executor {
     var ownKernelInputs: Set<Int> = []
     /// How many steps read each buffer in a oneDNN primitive's layout.
     var oneDNNReaders: [Int: Int] = [:]
+    /// The most memory kept values held at once in the shadow pool (bytes).
+    private(set) var shadowBytes = 0
     /// Conversions of state for oneDNN steps, run before a run when the state changed.
     private var stateConversions: [DNNLExec] = []
     /// Whether the state changed since the last run: then the state-derived steps
@@ -146,7 +148,18 @@ public final class Executor {
                 calls[i] = { withOneThread(restoring: threads, call) }
             }
         }
+        // The step after whose binding each value is dead: its kept memory goes back to the pool
+        // (ShadowPool.swift). Not the state-derived steps' results: those steps run first, out
+        // of order, and their results live across runs.
+        var lastUse = [Int](repeating: -1, count: plan.buffers.count)
+        for (i, s) in plan.steps.enumerated() {
+            for b in s.inputs + s.outputs { (lastUse[b], lastUse[viewRoot(b)]) = (i, i) }
+        }
+        var dying = [[Int]](repeating: [], count: plan.steps.count)
+        for (b, i) in lastUse.enumerated() where i >= 0 && !stateDerivedResults.contains(b) { dying[i].append(b) }
+        defer { shadowBytes = dnnl?.shadowPool.peakBytesInUse ?? 0 }
         for (i, step) in plan.steps.enumerated() {
+            defer { for b in dying[i] { dnnl?.releaseShadows(of: b) } }
             // Kept values this step reads in the plain layout get their plain bytes first.
             let kept = keptOperands(step)
             if !kept.isEmpty { keptReads[i] = kept }

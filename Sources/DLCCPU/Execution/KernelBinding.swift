@@ -18,6 +18,7 @@ extension Executor {
         if let k = keptLayouts[b] {
             var x = DNNLOperand(k.pointer, layout: k.desc)
             x.sharedByOneDNNSteps = oneDNNReaders[b, default: 0] > 1
+            x.owner = b
             return x
         }
         return DNNLOperand(pointer(b), stateOnly: plan.updates.isEmpty
@@ -28,6 +29,7 @@ extension Executor {
     /// with a plain copy when steps that cannot read it so, outputs or views need one.
     func dnnlResult(_ b: Int) -> DNNLOperand {
         var y = DNNLOperand(pointer(b), keep: layoutChain.contains(b), plainCopy: plainCopies.contains(b))
+        y.owner = stateDerivedResults.contains(b) ? nil : b
         y.readByOwnKernels = y.keep && ownKernelInputs.contains(b)
         return y
     }

@@ -115,7 +115,7 @@ extension Executor {
 
     /// Keeps result `b` of one of our kernels in `desc`, in zeroed memory of its own.
     func keepResult(_ b: Int, like desc: dnnl_memory_desc_t) throws -> UnsafeMutableRawPointer {
-        let p = try context().shadow(desc)
+        let p = try context().shadow(desc, owner: stateDerivedResults.contains(b) ? nil : b)
         keptLayouts[b] = KeptLayout(desc: desc, pointer: p)
         return p
     }
@@ -268,6 +268,7 @@ extension Executor {
         let memory = keptLayouts[s.inputs[donor]]!.pointer
         keptLayouts[o] = KeptLayout(desc: layout.desc, pointer: memory)
         dnnl?.conversions.removeAll { $0.source == memory }
+        dnnl?.transferShadow(at: memory, from: s.inputs[donor], to: o)
         return memory
     }
 }

@@ -34,6 +34,9 @@ struct DNNLOperand {
     /// For a kept input: more than one oneDNN step reads it, so a conversion to another layout
     /// is kept for the others (else it goes to the shared temporary area, like plain operands').
     var sharedByOneDNNSteps = false
+    /// The plan buffer whose value this is: shadows made for it (a kept result, a shared
+    /// conversion) come from the shadow pool and go back when its last reader is bound.
+    var owner: Int?
 
     init(_ pointer: UnsafeMutableRawPointer, layout: dnnl_memory_desc_t? = nil, keep: Bool = false, plainCopy: Bool = false,
          stateOnly: Bool = false) {
@@ -52,15 +55,35 @@ struct KeptLayout {
 }
 
 extension DNNLContext {
-    /// Memory that lives as long as the context (kept results, converted weights).
-    func shadow(_ md: dnnl_memory_desc_t) -> UnsafeMutableRawPointer {
+    /// Memory for a value in layout `md`: for a value of the plan (`owner`, a buffer index) in a
+    /// layout without padding, a block of the shadow pool, released with `releaseShadows(of:)`;
+    /// otherwise zeroed memory that lives as long as the context (padded layouts, converted weights).
+    func shadow(_ md: dnnl_memory_desc_t, owner: Int? = nil) -> UnsafeMutableRawPointer {
         var md = md
         let bytes = max(Int(dnnl_memory_desc_get_size(&md)), 1)
+        if let owner, dlc_dnnl_is_padded(&md) == 0 {
+            let (p, block) = shadowPool.allocate(bytes)
+            ownedShadows[owner, default: []].append((p, block))
+            return p
+        }
         let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         // Zeroed: a blocked layout's padding must hold zeros for the kernels that read it.
         p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         shadows.append(p)
         return p
+    }
+
+    /// Returns the pooled shadows of value `owner` (its last reader is bound) to the pool.
+    /// Its conversions are forgotten too: their memory, and the value's, may now hold another value.
+    func releaseShadows(of owner: Int) {
+        conversions.removeAll { $0.owner == owner }
+        for (_, block) in ownedShadows.removeValue(forKey: owner) ?? [] { shadowPool.release(block) }
+    }
+
+    /// The pooled shadow at `pointer` now holds value `to` (a result written over dying `from`).
+    func transferShadow(at pointer: UnsafeMutableRawPointer, from: Int, to: Int) {
+        guard let i = ownedShadows[from]?.firstIndex(where: { $0.pointer == pointer }) else { return }
+        ownedShadows[to, default: []].append(ownedShadows[from]!.remove(at: i))
     }
 
     /// A reorder between two memory objects.
@@ -89,7 +112,7 @@ extension DNNLContext {
             // Chosen plain: the plan buffer is the kept result. Else a shadow, and the plain
             // copy reordered from it after the primitive when other readers need it.
             let plain = dnnl_memory_desc_equal(&given, &chosen) != 0
-            let p = plain ? operand.pointer : shadow(chosen)
+            let p = plain ? operand.pointer : shadow(chosen, owner: operand.owner)
             let kept = try memory(chosen, p)
             call.args.append(dnnl_exec_arg_t(arg: arg, memory: kept))
             call.kept = KeptLayout(desc: chosen, pointer: p)
@@ -119,9 +142,9 @@ extension DNNLContext {
                     return
                 }
             }
-            let converted = try memory(chosen, shadow(chosen))
+            let converted = try memory(chosen, shadow(chosen, owner: operand.owner))
             call.before.append(try reorder(from: (given, user), to: (chosen, converted)))
-            conversions.append((operand.pointer, chosen, converted))
+            conversions.append((operand.pointer, chosen, converted, operand.owner))
             call.args.append(dnnl_exec_arg_t(arg: arg, memory: converted))
             return
         }

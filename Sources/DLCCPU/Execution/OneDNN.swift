@@ -25,9 +25,12 @@ final class DNNLContext {
     var primitives: [dnnl_primitive_t?] = []
     var memories: [dnnl_memory_t?] = []
     var shadows: [UnsafeMutableRawPointer] = []
+    /// Kept values' memory, reused once they are dead (ShadowPool.swift), and what each value holds of it.
+    let shadowPool = ShadowPool()
+    var ownedShadows: [Int: [(pointer: UnsafeMutableRawPointer, block: ShadowPool.Block)]] = [:]
     /// Kept values converted to another layout for a step (OneDNN+Layouts.swift): the kept
     /// memory, the layout, and the converted copy later steps wanting that layout share.
-    var conversions: [(source: UnsafeMutableRawPointer, desc: dnnl_memory_desc_t, memory: dnnl_memory_t?)] = []
+    var conversions: [(source: UnsafeMutableRawPointer, desc: dnnl_memory_desc_t, memory: dnnl_memory_t?, owner: Int?)] = []
     /// Let oneDNN choose convolution layouts (reordering at the step's edges).
     let blockedLayouts: Bool
     /// Every convolution primitive (forward, data and weight gradient) takes its activations in
