@@ -163,7 +163,7 @@ DEFINE_PICK(double, pick_f64)
         const T *xv = (const T *)x, *gv = (const T *)g;                                                       \
         T *out = (T *)y;                                                                                       \
         const int64_t *xs = a->xs, *gs = a->gs;                                                                \
-        const int64_t channels = a->channels, h = a->h, w = a->w, kh = a->kh, kw = a->kw, oh = a->oh,          \
+        const int64_t allChannels = a->channels, h = a->h, w = a->w, kh = a->kh, kw = a->kw, oh = a->oh,       \
                       ow = a->ow, sh = a->sh, sw = a->sw, padTop = a->padTop, padLeft = a->padLeft;            \
         const int isMax = a->isMax;                                                                            \
         const int64_t xh = xs[2], xw = xs[3], gh = gs[2], gw = gs[3];                                          \
@@ -172,13 +172,17 @@ DEFINE_PICK(double, pick_f64)
         /* Each image's memory is one run of xs[0] elements (the layouts all keep n outermost). */           \
         memset(out + n0 * xs[0], 0, (size_t)((n1 - n0) * xs[0]) * sizeof(T));                                 \
         if (xs[1] == 1) {                                                                                      \
-            /* Channels innermost (NHWC, nChw8c): window by window, its channels side by side (a plane   \
-               at a time would touch every cache line of the image once per channel). */                     \
+            /* Channels innermost (NHWC, nChw8c/16c): window by window, a block's channels side by side  \
+               (a plane at a time would touch every cache line of the image once per channel). */           \
             for (int64_t n = n0; n < n1; n++)                                                                  \
+                for (int64_t cb = 0; cb * a->xBlock < allChannels; cb++)                                       \
                 for (int64_t oy = 0; oy < oh; oy++)                                                            \
                     for (int64_t ox = 0; ox < ow; ox++) {                                                      \
-                        const T *xb = xv + n * xs[0], *gb = gv + n * gs[0];                                    \
-                        T *yb = out + n * xs[0];                                                               \
+                        const int64_t channels = allChannels - cb * a->xBlock < a->xBlock                      \
+                            ? allChannels - cb * a->xBlock : a->xBlock;                                        \
+                        const T *xb = xv + n * xs[0] + cb * a->xBlockStride;                                   \
+                        const T *gb = gv + n * gs[0] + cb * a->gBlockStride;                                   \
+                        T *yb = out + n * xs[0] + cb * a->xBlockStride;                                        \
                         if (halves) {                                                                          \
                             int64_t at = 2 * oy * xh + 2 * ox * xw;                                            \
                             const T *xa = xb + at, *ga = gb + oy * gh + ox * gw;                               \
@@ -192,7 +196,7 @@ DEFINE_PICK(double, pick_f64)
             break;                                                                                             \
         }                                                                                                      \
         for (int64_t n = n0; n < n1; n++)                                                                      \
-            for (int64_t c = 0; c < channels; c++) {                                                           \
+            for (int64_t c = 0; c < allChannels; c++) {                                                        \
                 const T *xp = xv + n * xs[0] + c * xs[1], *gp = gv + n * gs[0] + c * gs[1];                    \
                 T *op = out + n * xs[0] + c * xs[1];                                                           \
                 if (halves) {                                                                                  \
@@ -213,6 +217,7 @@ typedef struct {
     int dtype, isMax;
     int64_t batch, channels, h, w, kh, kw, oh, ow, sh, sw, padTop, padLeft;
     const int64_t *xs, *gs;
+    int64_t xBlock, xBlockStride, gBlockStride;
     const void *x, *g;
     void *y;
     int64_t next;  // the next image to take
@@ -247,11 +252,16 @@ int dlc_pool_backward(int dtype, int isMax, int64_t batch, int64_t channels, int
                       int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t padTop, int64_t padLeft,
                       const int64_t *xs, const int64_t *gs, int64_t yCount, const void *x, const void *g, void *y) {
     if (dtype != DLC_F32 && dtype != DLC_F64) return -1;
+    // Channel blocks: xs[4] channels a block (x and y), blocks xs[5] apart, g's blocks gs[4]
+    // apart; with the channels innermost only (xs[1] == 1).
+    const int64_t xBlock = xs[4] > 0 ? xs[4] : channels;
+    if (xBlock < channels && xs[1] != 1) return -1;
     // Padding past the last image (a blocked layout's, if any) is zeroed here; each image's own.
     if (yCount > batch * xs[0]) memset((char *)y + batch * xs[0] * (dtype == DLC_F32 ? 4 : 8), 0,
                                        (size_t)(yCount - batch * xs[0]) * (dtype == DLC_F32 ? 4 : 8));
     pool_job j = { .dtype = dtype, .isMax = isMax, .batch = batch, .channels = channels, .h = h, .w = w, .kh = kh, .kw = kw,
                    .oh = oh, .ow = ow, .sh = sh, .sw = sw, .padTop = padTop, .padLeft = padLeft, .xs = xs, .gs = gs,
+                   .xBlock = xBlock, .xBlockStride = xs[5], .gBlockStride = gs[4],
                    .x = x, .g = g, .y = y, .next = 0, .status = 0 };
     // Images shared among libgomp's threads (oneDNN's pool) when there is enough work for two.
     int threads = omp_get_max_threads();

@@ -11,15 +11,23 @@ import DLCTraining
 import XCTest
 
 final class KernelLayoutTests: XCTestCase {
-    /// dlc_pool_backward over NCHW, NHWC and one block of 8 channels (padded) gives the same
-    /// gradient, max and average, whole and clipped windows; the padding stays zero.
+    /// dlc_pool_backward over NCHW, NHWC, one block of 8 channels and two blocks of 4 (padded,
+    /// g plain) gives the same gradient, max and average, whole and clipped windows; the
+    /// padding stays zero.
     func testPoolingGradientReadsAnyStridedLayout() {
         let (n, c, h, w) = (2, 5, 7, 6)
+        // Strides of (n, c, h, w), then channels a block and the blocks' distance (0, 0: none).
         let layouts: [(name: String, strides: [Int], count: Int)] = [
-            ("nchw", [c * h * w, h * w, w, 1], n * c * h * w),
-            ("nhwc", [h * w * c, 1, w * c, c], n * c * h * w),
-            ("nChw8c", [8 * h * w, 1, 8 * w, 8], n * 8 * h * w),
+            ("nchw", [c * h * w, h * w, w, 1, 0, 0], n * c * h * w),
+            ("nhwc", [h * w * c, 1, w * c, c, 0, 0], n * c * h * w),
+            ("nChw8c", [8 * h * w, 1, 8 * w, 8, 0, 0], n * 8 * h * w),
+            ("nChw4c", [8 * h * w, 1, 4 * w, 4, 4, 4 * h * w], n * 8 * h * w),  // two blocks, padded
         ]
+        /// Element offset of channel j at (y, x) of image i.
+        func at(_ st: [Int], _ i: Int, _ j: Int, _ y: Int, _ x: Int) -> Int {
+            let channel = st[4] > 0 ? (j / st[4]) * st[5] + (j % st[4]) * st[1] : j * st[1]
+            return i * st[0] + channel + y * st[2] + x * st[3]
+        }
         var seed: UInt64 = 7
         func next() -> Float {
             seed = seed &* 6364136223846793005 &+ 1442695040888963407
@@ -32,35 +40,36 @@ final class KernelLayoutTests: XCTestCase {
             let g = (0..<(n * c * oh * ow)).map { _ in next() }
             var results: [[Float]] = []
             for l in layouts {
-                // The same logical x and g, laid out with l's strides (g in the same layout family).
-                let gStrides = l.name == "nchw" ? [c * oh * ow, oh * ow, ow, 1]
-                    : l.name == "nhwc" ? [oh * ow * c, 1, ow * c, c] : [8 * oh * ow, 1, 8 * ow, 8]
+                // The same logical x and g, laid out with l's strides (g in the same layout family;
+                // for the 4-channel blocks, plain NCHW: a block's g is 4 planes on).
+                let gStrides = l.name == "nchw" || l.name == "nChw4c" ? [c * oh * ow, oh * ow, ow, 1, 0, 0]
+                    : l.name == "nhwc" ? [oh * ow * c, 1, ow * c, c, 0, 0] : [8 * oh * ow, 1, 8 * ow, 8, 0, 0]
                 var xl = [Float](repeating: 0, count: l.count), gl = [Float](repeating: 0, count: n * 8 * oh * ow)
                 for i in 0..<n { for j in 0..<c {
-                    for y in 0..<h { for xx in 0..<w {
-                        xl[i * l.strides[0] + j * l.strides[1] + y * l.strides[2] + xx * l.strides[3]] = x[((i * c + j) * h + y) * w + xx]
-                    } }
-                    for y in 0..<oh { for xx in 0..<ow {
-                        gl[i * gStrides[0] + j * gStrides[1] + y * gStrides[2] + xx * gStrides[3]] = g[((i * c + j) * oh + y) * ow + xx]
-                    } }
+                    for y in 0..<h { for xx in 0..<w { xl[at(l.strides, i, j, y, xx)] = x[((i * c + j) * h + y) * w + xx] } }
+                    for y in 0..<oh { for xx in 0..<ow { gl[at(gStrides, i, j, y, xx)] = g[((i * c + j) * oh + y) * ow + xx] } }
                 } }
+                let gArgs = Array(gStrides[0..<4]) + [l.name == "nChw4c" ? 4 * oh * ow : 0]
                 var yl = [Float](repeating: .nan, count: l.count)
                 let status = dlc_pool_backward(Int32(DType.f32.code), Int32(isMax), Int64(n), Int64(c), Int64(h), Int64(w), Int64(k),
                                                Int64(k), Int64(oh), Int64(ow), Int64(s), Int64(s), Int64(p), Int64(p),
-                                               l.strides.map(Int64.init), gStrides.map(Int64.init), Int64(l.count), xl, gl, &yl)
+                                               l.strides.map(Int64.init), gArgs.map(Int64.init), Int64(l.count), xl, gl, &yl)
                 XCTAssertEqual(status, 0)
                 var logical = [Float](repeating: 0, count: n * c * h * w)
                 for i in 0..<n { for j in 0..<c { for y in 0..<h { for xx in 0..<w {
-                    logical[((i * c + j) * h + y) * w + xx] = yl[i * l.strides[0] + j * l.strides[1] + y * l.strides[2] + xx * l.strides[3]]
+                    logical[((i * c + j) * h + y) * w + xx] = yl[at(l.strides, i, j, y, xx)]
                 } } } }
-                if l.name == "nChw8c" {
-                    let padding = (0..<l.count).filter { ($0 % 8) >= c }.map { yl[$0] }
+                if l.name != "nchw" && l.name != "nhwc" {
+                    let written = Set((0..<n).flatMap { i in (0..<c).flatMap { j in (0..<h).flatMap { y in (0..<w).map { at(l.strides, i, j, y, $0) } } } })
+                    let padding = (0..<l.count).filter { !written.contains($0) }.map { yl[$0] }
+                    XCTAssertFalse(padding.isEmpty)
                     XCTAssertTrue(padding.allSatisfy { $0 == 0 }, "padding of the blocked result is zeroed")
                 }
                 results.append(logical)
             }
             XCTAssertEqual(results[1], results[0], "NHWC, isMax \(isMax) kernel \(k)")
             XCTAssertEqual(results[2], results[0], "nChw8c, isMax \(isMax) kernel \(k)")
+            XCTAssertEqual(results[3], results[0], "two 4-channel blocks, isMax \(isMax) kernel \(k)")
             XCTAssertNotEqual(results[0].filter { $0 != 0 }.count, 0)
         }
     }
@@ -113,15 +122,21 @@ final class KernelLayoutTests: XCTestCase {
             for (k, b) in s.inputs.enumerated() {
                 guard let layout = e1.keptLayouts[b] else { continue }
                 let read = e1.keptReads[i]?.contains(k) == true
-                if s.kernel != .fused { XCTAssertEqual(read, layout.logicalStrides != nil, "\(s.op) reading \(kept.buffers[b].name)") }
+                if s.kernel == .reduce { XCTAssertEqual(read, layout.logicalStrides != nil, "\(s.op) reading \(kept.buffers[b].name)") }
+                if s.kernel == .poolingBackward, k == 0 {
+                    XCTAssertEqual(read, e1.poolStrides(layout, kept.buffers[b].shape) != nil, "\(s.op) reading \(kept.buffers[b].name)")
+                }
                 if read { inPlace.insert(b) } else { reordered.insert(b) }
                 if !read { XCTAssertTrue(e1.plainReady.contains(b), "\(s.op) reading \(kept.buffers[b].name)") }
             }
         }
-        // The first layer's 6 channels (one block of 8, padded) are read in place; the 32-channel
-        // data gradient of the last convolution (several blocks) is reordered for the pooling gradient.
+        // The first layer's 6 channels (one block of 8, padded) are read in place, and so are the
+        // pooling gradients' x of 32 and 64 channels in several blocks.
         XCTAssertTrue(inPlace.contains { kept.buffers[$0].shape[1] == 6 })
-        XCTAssertTrue(reordered.contains { kept.buffers[$0].shape[1] == 32 }, "\(reordered.map { kept.buffers[$0].name })")
+        for (i, s) in kept.steps.enumerated() where s.kernel == .poolingBackward {
+            XCTAssertEqual(e1.keptReads[i]?.contains(0), true, "\(s.op) of \(kept.buffers[s.inputs[0]].shape)")
+        }
+        _ = reordered
         let readsKept = { (k: KernelKind) in e1.keptReads.filter { kept.steps[$0.key].kernel == k }.count }
         XCTAssertGreaterThanOrEqual(readsKept(.poolingBackward), 1)
         XCTAssertGreaterThanOrEqual(readsKept(.fused), 1, "a ReLU gradient")
@@ -133,7 +148,7 @@ final class KernelLayoutTests: XCTestCase {
     func testPoolingGradientOverManyImagesMatchesImageByImage() {
         let (n, c, h, w) = (16, 8, 24, 24)
         let (oh, ow) = (12, 12)
-        let xs: [Int64] = [Int64(h * w * c), 1, Int64(w * c), Int64(c)], gs: [Int64] = [Int64(c * oh * ow), Int64(oh * ow), Int64(ow), 1]
+        let xs: [Int64] = [Int64(h * w * c), 1, Int64(w * c), Int64(c), 0, 0], gs: [Int64] = [Int64(c * oh * ow), Int64(oh * ow), Int64(ow), 1, 0]
         let x = (0..<(n * c * h * w)).map { Float(($0 * 7919) % 1009) / 100 - 5 }
         let g = (0..<(n * c * oh * ow)).map { Float(($0 * 104729) % 997) / 100 - 5 }
         for isMax in [Int32(1), 0] {

@@ -117,11 +117,13 @@ int dlc_scatter_add(int dtype, int64_t outer, int64_t axisLen, int64_t inner, co
 /// [batch, channels, oh, ow]: windows start at (y·sh − padTop, x·sw − padLeft) and are clipped to
 /// the input (PyTorch's rules, as the reference). Max routes each g to the first maximum of its
 /// window in row-major order (a NaN wins); avg adds g / (window size clipped to h + padTop,
-/// w + padLeft) to every input element of the window. x and the result y share one layout, xs
-/// (element strides of n, c, h, w: a plain NCHW buffer, NHWC, or a channel-blocked layout of one
-/// block); g's strides are gs. All yCount elements of y are zeroed first (a blocked layout's
-/// padding included). Returns -1 for a max window that lies entirely in the padding, or an
-/// unsupported dtype.
+/// w + padLeft) to every input element of the window. x and the result y share one layout, xs:
+/// element strides of n, c, h, w, then the channels a block and the blocks' distance (0, 0: one
+/// block) — a plain NCHW buffer, NHWC, or oneDNN's nChw8c/16c with any number of blocks (then
+/// xs[1] must be 1); g's strides are gs: n, c, h, w, then the distance between the g of two
+/// consecutive x blocks. All yCount elements of y are zeroed first (a blocked layout's padding
+/// included). Returns -1 for a max window that lies entirely in the padding, blocks with the
+/// channels not innermost, or an unsupported dtype.
 int dlc_pool_backward(int dtype, int isMax, int64_t batch, int64_t channels, int64_t h, int64_t w, int64_t kh, int64_t kw,
                       int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t padTop, int64_t padLeft,
                       const int64_t *xs, const int64_t *gs, int64_t yCount, const void *x, const void *g, void *y);

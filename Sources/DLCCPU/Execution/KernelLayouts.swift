@@ -3,9 +3,8 @@
 //
 // A value a oneDNN step left in its primitive's layout (`keptLayouts`, OneDNN+Layouts.swift)
 // is read there, without a plain copy, by
-// - the pooling gradient (`dlc_pool_backward`), for x and g, when the layout is addressable by
-//   strides alone (NHWC, or channel blocks of which the channels fill one: nChw8c with at most 8
-//   channels); its result takes x's layout and is kept too;
+// - the pooling gradient (`dlc_pool_backward`), for x and g, in planes (NCHW), NHWC or channel
+//   blocks (any number; g in x's blocks or plain); its result takes x's layout and is kept too;
 // - a fused elementwise program all of whose full-size operands share one layout: the program
 //   runs over the memory as one flat run, padding included (so a padded layout needs a program
 //   that maps zeros to zeros, checked once), and its results are kept in that layout; so does a
@@ -56,10 +55,13 @@ extension Executor {
         case .convolution, .deconvolution, .pooling, .convolutionBackwardWeight:
             return Set(s.inputs.indices.filter { s.readsNative(operand: $0) && keptLayouts[s.inputs[$0]] != nil })
         case .poolingBackward:
-            // x and the result share a layout: x is read kept only when the result may be kept.
+            // x and the result share a layout: x is read kept only when the result may be kept;
+            // g kept only in x's layout family (the same channel blocks, or none).
+            let x = keptLayouts[s.inputs[0]].flatMap { poolStrides($0, plan.buffers[s.inputs[0]].shape) }
             var k: Set<Int> = []
-            if keptLayouts[s.inputs[0]]?.logicalStrides != nil && !mustBePlain.contains(s.outputs[0]) { k.insert(0) }
-            if keptLayouts[s.inputs[1]]?.logicalStrides != nil { k.insert(1) }
+            if x != nil && !mustBePlain.contains(s.outputs[0]) { k.insert(0) }
+            if let g = keptLayouts[s.inputs[1]].flatMap({ poolStrides($0, plan.buffers[s.inputs[1]].shape) }),
+               g.block == 0 || g.block == (k.contains(0) ? x!.block : 0) { k.insert(1) }
             return k
         case .reduce:
             return channelSumRows(s) != nil ? [0] : []
@@ -122,14 +124,29 @@ extension Executor {
 }
 
 extension Executor {
+    /// The pooling gradient's view of a kept 4-D layout: strides of (n, c, h, w) and, for
+    /// several channel blocks, the channels a block and the blocks' distance (block 0: one
+    /// block or none); nil for a layout it cannot address.
+    func poolStrides(_ layout: KeptLayout, _ shape: [Int]) -> (strides: [Int], block: Int, blockStride: Int)? {
+        guard let l = layout.channelLayout, shape.count == 4 else { return nil }
+        let (c, w) = (shape[1], shape[3])
+        // Planes (NCHW): a channel stride. Channels side by side: one block or several.
+        if l[3] == 1 { return ([l[0], l[1], w * l[2], l[2]], 0, 0) }
+        return ([l[0], 1, w * l[2], l[2]], l[3] >= c ? 0 : l[3], l[1])
+    }
+
     /// A pooling gradient: x, g and the result by strides (x and the result in x's layout when
     /// x is among the `kept` operands).
     func bindPoolingBackward(_ s: PlanStep, kept: Set<Int>) throws -> () -> Int32 {
         let a = s.ints
         let (n, c, h, w, oh, ow) = (a[1], a[2], a[3], a[4], a[7], a[8])
-        let plainX = [c * h * w, h * w, w, 1], plainG = [c * oh * ow, oh * ow, ow, 1]
+        let plainX = ([c * h * w, h * w, w, 1], 0, 0), plainG = ([c * oh * ow, oh * ow, ow, 1], 0, 0)
         let x = kept.contains(0) ? keptLayouts[s.inputs[0]]! : nil, g = kept.contains(1) ? keptLayouts[s.inputs[1]]! : nil
-        let xs = stable((x?.logicalStrides ?? plainX)[...]), gs = stable((g?.logicalStrides ?? plainG)[...])
+        let xl = x.flatMap { poolStrides($0, plan.buffers[s.inputs[0]].shape) } ?? plainX
+        let gl = g.flatMap { poolStrides($0, plan.buffers[s.inputs[1]].shape) } ?? plainG
+        // g's part for the next block of x: its next block, or the next xBlock channels.
+        let gBlockStride = xl.1 == 0 ? 0 : gl.1 == 0 ? xl.1 * gl.0[1] : gl.2
+        let xs = stable((xl.0 + [xl.1, xl.2])[...]), gs = stable((gl.0 + [gBlockStride])[...])
         let xp = UnsafeRawPointer(x?.pointer ?? pointer(s.inputs[0])), gp = UnsafeRawPointer(g?.pointer ?? pointer(s.inputs[1]))
         let y = try x.map { try keepResult(s.outputs[0], like: $0.desc) } ?? pointer(s.outputs[0])
         let count = Int64(x?.elements ?? n * c * h * w)
