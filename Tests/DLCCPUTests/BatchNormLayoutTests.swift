@@ -110,6 +110,7 @@ final class BatchNormLayoutTests: XCTestCase {
     /// A residual stack of 16-channel convolutions with batch norm: with assign-layouts, every
     /// batch-norm step but the one at the stack's end reads its data operands in the
     /// convolutions' layout and keeps its result there, and so do the ReLUs and the residual sum;
+    /// kept values take their own arena memory, their plain bytes going elsewhere when needed;
     /// the training step equals the plan without
     /// kept layouts within 1e-5 over three steps, parameters included.
     func testResidualStackStaysInOneLayoutAndMatchesThePlainPlan() throws {
@@ -169,5 +170,12 @@ final class BatchNormLayoutTests: XCTestCase {
             }
         }
         XCTAssertEqual(batchNormSteps, 6)
+        // Kept values live in their own arena memory where they may; the stack's last value,
+        // which the global pooling reads plain, got its plain bytes elsewhere.
+        let inArena = e1.keptLayouts.filter { $0.value.pointer == e1.arenaPointer($0.key) }
+        XCTAssertGreaterThan(inArena.count, 10)
+        let pooled = kept.steps.first { $0.op == "global_avgpool" }!.inputs[0]
+        XCTAssertTrue(inArena.keys.contains(pooled))
+        XCTAssertNotNil(e1.plainElsewhere[pooled])
     }
 }

@@ -55,6 +55,11 @@ public final class Executor {
     var ownKernelInputs: Set<Int> = []
     /// How many steps read each buffer in a oneDNN primitive's layout.
     var oneDNNReaders: [Int: Int] = [:]
+    /// Values kept in their own arena memory (`mayKeepInPlace`) whose plain bytes some step needed:
+    /// where those bytes are (a block of the shadow pool).
+    var plainElsewhere: [Int: UnsafeMutableRawPointer] = [:]
+    /// Buffers other buffers are views of.
+    var viewed: Set<Int> = []
     /// The most memory kept values held at once in the shadow pool (bytes).
     private(set) var shadowBytes = 0
     /// Conversions of state for oneDNN steps, run before a run when the state changed.
@@ -99,7 +104,14 @@ public final class Executor {
     }
 
     /// The address of a buffer.
+    /// The plain bytes of a value kept in its own arena memory are elsewhere (`plainElsewhere`).
     func pointer(_ buffer: Int) -> UnsafeMutableRawPointer {
+        if let p = plainElsewhere[buffer] { return p }
+        return arenaPointer(buffer)
+    }
+
+    /// The address the memory plan gave a buffer.
+    func arenaPointer(_ buffer: Int) -> UnsafeMutableRawPointer {
         let b = plan.buffers[buffer]
         return memory + regionBase[b.region]! + b.offset
     }
@@ -129,6 +141,7 @@ public final class Executor {
             layoutChain = plan.layoutChainBuffers()
             plainCopies = plan.plainCopies()
             plainReady = plainCopies
+            viewed = Set(plan.buffers.compactMap(\.viewOf))
             let read = (plan.outputs + plan.losses).map(\.buffer) + plan.updates.map(\.source)
             mustBePlain = Set(read + read.map(viewRoot))
             let own: Set<KernelKind> = [.poolingBackward, .batchNormTraining, .batchNormBackward, .fused, .reduce]

@@ -30,6 +30,7 @@ extension Executor {
     func dnnlResult(_ b: Int) -> DNNLOperand {
         var y = DNNLOperand(pointer(b), keep: layoutChain.contains(b), plainCopy: plainCopies.contains(b))
         y.owner = stateDerivedResults.contains(b) ? nil : b
+        y.keepInPlace = { [unowned self] in self.mayKeepInPlace(b, $0) }
         y.readByOwnKernels = y.keep && ownKernelInputs.contains(b)
         return y
     }

@@ -79,18 +79,35 @@ extension Executor {
 
     /// Reorders that write the plain bytes of the kept values step `s` reads in the plain layout
     /// (directly or through a view) and that no earlier step wrote; run before the step.
+    /// A value kept in its own arena memory gets its plain bytes in a block of the shadow pool,
+    /// which `pointer` then gives for it.
     func plainConversions(_ s: PlanStep, kept: Set<Int>) throws -> [DNNLExec] {
         var execs: [DNNLExec] = []
         for (k, b) in s.inputs.enumerated() where !kept.contains(k) {
             let root = viewRoot(b)
             guard let layout = keptLayouts[root], !plainReady.contains(root) else { continue }
+            plainReady.insert(root)
             let ctx = try context()
-            let plain = try ctx.desc(plan.buffers[root].shape, dnnl_nchw)
+            var plain = try ctx.desc(plan.buffers[root].shape, dnnl_nchw), d = layout.desc
+            if dnnl_memory_desc_equal(&plain, &d) != 0 && layout.pointer == pointer(root) { continue }
+            if layout.pointer == arenaPointer(root) { plainElsewhere[root] = ctx.shadow(plain, owner: root) }
             execs.append(try ctx.reorder(from: (layout.desc, try ctx.memory(layout.desc, layout.pointer)),
                                          to: (plain, try ctx.memory(plain, pointer(root)))))
-            plainReady.insert(root)
         }
         return execs
+    }
+
+    /// Whether value `b` may be kept in its own arena memory, in a layout of at most its plain
+    /// size without padding (the plan reserved that memory for its lifetime and nobody reads it
+    /// plain there): not a view or viewed, not read after the run, with no plain copy written
+    /// after its producer, not a state-derived result. Its plain bytes, if a step needs them
+    /// later, go elsewhere (`plainConversions`).
+    func mayKeepInPlace(_ b: Int, _ desc: dnnl_memory_desc_t) -> Bool {
+        var d = desc
+        let buffer = plan.buffers[b]
+        return buffer.region == .arena && buffer.viewOf == nil && !viewed.contains(b) && !mustBePlain.contains(b)
+            && !plainCopies.contains(b) && !stateDerivedResults.contains(b) && dlc_dnnl_is_padded(&d) == 0
+            && Int(dnnl_memory_desc_get_size(&d)) <= buffer.bytes
     }
 
     /// For an elementwise step running flat on kept operands (`flatRun`, `elementwiseRun`): reorders
@@ -108,16 +125,19 @@ extension Executor {
             let ctx = try context()
             let source = try keptLayouts[b].map { ($0.desc, $0.pointer) } ?? (ctx.desc(plan.buffers[b].shape, dnnl_nchw), pointer(b))
             if keptLayouts[b] == nil { plainReady.insert(b) }
-            let converted = try keepResult(b, like: target)
+            let converted = try keepResult(b, like: target, inPlace: false)
             execs.append(try ctx.reorder(from: (source.0, try ctx.memory(source.0, source.1)),
                                          to: (target, try ctx.memory(target, converted))))
         }
         return execs
     }
 
-    /// Keeps result `b` of one of our kernels in `desc`, in zeroed memory of its own.
-    func keepResult(_ b: Int, like desc: dnnl_memory_desc_t) throws -> UnsafeMutableRawPointer {
-        let p = try context().shadow(desc, owner: stateDerivedResults.contains(b) ? nil : b)
+    /// Keeps result `b` of one of our kernels in `desc`: in its own arena memory where it may
+    /// (`mayKeepInPlace`, unless `inPlace` is false), else in memory of the shadow pool (or
+    /// zeroed memory of its own, for padded layouts and state-derived results).
+    func keepResult(_ b: Int, like desc: dnnl_memory_desc_t, inPlace: Bool = true) throws -> UnsafeMutableRawPointer {
+        let p = inPlace && mayKeepInPlace(b, desc) ? arenaPointer(b)
+            : try context().shadow(desc, owner: stateDerivedResults.contains(b) ? nil : b)
         keptLayouts[b] = KeptLayout(desc: desc, pointer: p)
         return p
     }
@@ -280,7 +300,10 @@ extension Executor {
             let b = plan.buffers[s.inputs[k]]
             return full[k] && !donated.contains(k) && b.region == .arena && b.offset == plan.buffers[o].offset
         } : nil
-        guard let donor else { return try keepResult(o, like: layout.desc) }
+        // (Not into o's own arena memory unless o may be kept there.)
+        guard let donor, keptLayouts[s.inputs[donor]]!.pointer != arenaPointer(o) || mayKeepInPlace(o, layout.desc) else {
+            return try keepResult(o, like: layout.desc)
+        }
         donated.insert(donor)
         let memory = keptLayouts[s.inputs[donor]]!.pointer
         keptLayouts[o] = KeptLayout(desc: layout.desc, pointer: memory)

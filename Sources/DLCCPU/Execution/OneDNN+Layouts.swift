@@ -37,6 +37,9 @@ struct DNNLOperand {
     /// The plan buffer whose value this is: shadows made for it (a kept result, a shared
     /// conversion) come from the shadow pool and go back when its last reader is bound.
     var owner: Int?
+    /// For a result to keep: whether it may be kept at `pointer`, its own arena memory, in a
+    /// layout (`Executor.mayKeepInPlace`).
+    var keepInPlace: (dnnl_memory_desc_t) -> Bool = { _ in false }
 
     init(_ pointer: UnsafeMutableRawPointer, layout: dnnl_memory_desc_t? = nil, keep: Bool = false, plainCopy: Bool = false,
          stateOnly: Bool = false) {
@@ -112,7 +115,7 @@ extension DNNLContext {
             // Chosen plain: the plan buffer is the kept result. Else a shadow, and the plain
             // copy reordered from it after the primitive when other readers need it.
             let plain = dnnl_memory_desc_equal(&given, &chosen) != 0
-            let p = plain ? operand.pointer : shadow(chosen, owner: operand.owner)
+            let p = plain || operand.keepInPlace(chosen) ? operand.pointer : shadow(chosen, owner: operand.owner)
             let kept = try memory(chosen, p)
             call.args.append(dnnl_exec_arg_t(arg: arg, memory: kept))
             call.kept = KeptLayout(desc: chosen, pointer: p)
