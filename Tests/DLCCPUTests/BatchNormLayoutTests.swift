@@ -177,5 +177,11 @@ final class BatchNormLayoutTests: XCTestCase {
         let pooled = kept.steps.first { $0.op == "global_avgpool" }!.inputs[0]
         XCTAssertTrue(inArena.keys.contains(pooled))
         XCTAssertNotNil(e1.plainElsewhere[pooled])
+        // An elementwise step runs on a kept layout only when no more of its operands would have
+        // to be converted into it than lie there (AlexNet's LRN gradient: one kept among plain).
+        let (value, layout) = e1.keptLayouts.first!
+        let plainValues = (0..<kept.buffers.count).filter { e1.keptLayouts[$0] == nil }
+        XCTAssertTrue(e1.mostlyIn(layout, [value, plainValues[0]]))
+        XCTAssertFalse(e1.mostlyIn(layout, [value, plainValues[0], plainValues[1]]))
     }
 }

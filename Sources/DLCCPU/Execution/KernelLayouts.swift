@@ -110,6 +110,16 @@ extension Executor {
             && Int(dnnl_memory_desc_get_size(&d)) <= buffer.bytes
     }
 
+    /// Whether at least as many of `operands` lie in `layout` as would have to be converted into it.
+    func mostlyIn(_ layout: KeptLayout, _ operands: [Int]) -> Bool {
+        var target = layout.desc
+        let inside = operands.filter { b in
+            guard var d = keptLayouts[b]?.desc else { return false }
+            return dnnl_memory_desc_equal(&d, &target) != 0
+        }.count
+        return inside >= operands.count - inside
+    }
+
     /// For an elementwise step running flat on kept operands (`flatRun`, `elementwiseRun`): reorders
     /// that bring each full-size operand not yet in the first kept operand's layout — plain, or
     /// kept in another — into that layout, run before the step. The converted value stays kept
@@ -212,10 +222,12 @@ extension Executor {
             if layout == nil, let kept = keptLayouts[b] { (layout, fullShape) = (kept, plan.buffers[b].shape) }
             full.append(true)
         }
-        // The other full-size operands are converted into that layout (`layoutConversions`).
-        guard s.inputs.indices.allSatisfy({ !full[$0] || plan.buffers[s.inputs[$0]].shape == fullShape }) else { return nil }
+        // The other full-size operands are converted into that layout (`layoutConversions`) —
+        // when they are not more than those already in it (else the kept ones go plain).
+        guard let layout, s.inputs.indices.allSatisfy({ !full[$0] || plan.buffers[s.inputs[$0]].shape == fullShape }),
+              mostlyIn(layout, s.inputs.indices.filter { full[$0] }.map { s.inputs[$0] }) else { return nil }
         // The results take the operands' layout: they must have their shape too.
-        guard let layout, s.outputs.allSatisfy({ plan.buffers[$0].shape == fullShape && !mustBePlain.contains($0) }) else {
+        guard s.outputs.allSatisfy({ plan.buffers[$0].shape == fullShape && !mustBePlain.contains($0) }) else {
             return nil
         }
         // Padding holds zeros: the program must keep them zeros, and a scalar operand could not.
@@ -254,7 +266,7 @@ extension Executor {
         let a = s.ints, out = plan.buffers[s.outputs[0]]
         guard a[0] == DType.f32.code, out.dtype == .f32, !mustBePlain.contains(s.outputs[0]),
               let layout = s.inputs.lazy.compactMap({ self.keptLayouts[$0] }).first,
-              s.inputs.allSatisfy({ plan.buffers[$0].shape == out.shape }) else { return nil }
+              s.inputs.allSatisfy({ plan.buffers[$0].shape == out.shape }), mostlyIn(layout, s.inputs) else { return nil }
         if s.kernel == .binary {
             // Strides in row-major order (a full-size operand could still be read transposed).
             let rank = a[2], shape = Array(a[3..<(3 + rank)])
