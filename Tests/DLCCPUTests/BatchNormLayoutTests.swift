@@ -5,8 +5,6 @@
 import CKernels
 @testable import DLCCPU
 import DLCCore
-import DLCPasses
-import DLCReference
 import DLCTraining
 import XCTest
 
@@ -126,28 +124,9 @@ final class BatchNormLayoutTests: XCTestCase {
           loss ce = cross_entropy(logits, label)
         }
         """
-        func plan(layouts: Bool) throws -> (Graph, ExecutionPlan) {
-            let g = try CPUTest.graph(source)
-            _ = try TrainingGraph.build(g, options: TrainingOptions(optimizer: OptimizerConfig(kind: .adam, lr: 0.01)),
-                                        registry: CPUTest.registry)
-            try Pipelines.prepareForExecution(g, registry: CPUTest.registry, disabled: layouts ? [] : ["assign-layouts"], inference: false)
-            return (g, try ExecutionPlan.build(g, bindings: ["N": 6], registry: CPUTest.registry, training: true))
-        }
-        let (g, kept) = try plan(layouts: true), (_, plain) = try plan(layouts: false)
-        let e1 = try Executor(plan: kept), e2 = try Executor(plan: plain)
-        let params = ParameterInitializer.initialize(g, seed: 3)
-        try e1.setState(params)
-        try e2.setState(params)
-        var feed = CPUTest.inputs(g, bindings: ["N": 6], seed: 4)
-        feed["label"] = CPUTest.random(.i32, [6], seed: 4, classes: 5)
-        feed[TrainingGraph.learningRateInput] = HostTensor(shape: [], f64: [0.1]).converted(to: .f32)
-        for run in 0..<3 {
-            CPUTest.assertClose(try e1.run(inputs: feed), try e2.run(inputs: feed), tolerance: 1e-5, "run \(run)")
-            for slot in kept.state {
-                CPUTest.assertClose(["s": try e1.state(named: slot.name)], ["s": try e2.state(named: slot.name)], tolerance: 1e-5,
-                                    "run \(run): \(slot.name)")
-            }
-        }
+        let pair = try LayoutPair(source, optimizer: OptimizerConfig(kind: .adam, lr: 0.01), batch: 6, classes: 5, seed: 3)
+        try pair.assertSameSteps(3)
+        let (kept, e1, e2) = (pair.kept, pair.withLayouts, pair.withoutLayouts)
         XCTAssertTrue(e2.keptReads.isEmpty)
         // The stack's end: the last batch norm's dy comes from the global pooling's gradient
         // (plain, broadcast over the positions), so its backward step reads plain operands.

@@ -91,28 +91,9 @@ final class KernelLayoutTests: XCTestCase {
           loss ce = cross_entropy(logits, label)
         }
         """
-        func plan(layouts: Bool) throws -> (Graph, ExecutionPlan) {
-            let g = try CPUTest.graph(source)
-            _ = try TrainingGraph.build(g, options: TrainingOptions(optimizer: OptimizerConfig(kind: .sgd, lr: 0.1)),
-                                        registry: CPUTest.registry)
-            try Pipelines.prepareForExecution(g, registry: CPUTest.registry, disabled: layouts ? [] : ["assign-layouts"], inference: false)
-            return (g, try ExecutionPlan.build(g, bindings: ["N": 4], registry: CPUTest.registry, training: true))
-        }
-        let (g, kept) = try plan(layouts: true), (_, plain) = try plan(layouts: false)
-        let e1 = try Executor(plan: kept), e2 = try Executor(plan: plain)
-        let params = ParameterInitializer.initialize(g, seed: 5)
-        try e1.setState(params)
-        try e2.setState(params)
-        var feed = CPUTest.inputs(g, bindings: ["N": 4], seed: 9)
-        feed["label"] = CPUTest.random(.i32, [4], seed: 9, classes: 5)
-        feed[TrainingGraph.learningRateInput] = HostTensor(shape: [], f64: [0.1]).converted(to: .f32)
-        for run in 0..<2 {
-            CPUTest.assertClose(try e1.run(inputs: feed), try e2.run(inputs: feed), tolerance: 1e-5, "run \(run)")
-            for slot in kept.state {
-                CPUTest.assertClose(["s": try e1.state(named: slot.name)], ["s": try e2.state(named: slot.name)], tolerance: 1e-5,
-                                    "run \(run): \(slot.name)")
-            }
-        }
+        let pair = try LayoutPair(source, optimizer: OptimizerConfig(kind: .sgd, lr: 0.1), batch: 4, classes: 5, seed: 5)
+        try pair.assertSameSteps(2)
+        let (kept, e1, e2) = (pair.kept, pair.withLayouts, pair.withoutLayouts)
         // Our kernels read a kept value in place exactly when its layout is addressable by
         // strides (a fused program: when all its operands share the layout), and otherwise get
         // its plain bytes, reordered once.
