@@ -103,8 +103,8 @@ public final class Executor {
         keyBox.deallocate()
     }
 
-    /// The address of a buffer.
-    /// The plain bytes of a value kept in its own arena memory are elsewhere (`plainElsewhere`).
+    /// The address of a buffer's plain bytes: its place in the memory plan, or, for a value kept
+    /// in a oneDNN layout in that place, where its plain bytes were converted (`plainElsewhere`).
     func pointer(_ buffer: Int) -> UnsafeMutableRawPointer {
         if let p = plainElsewhere[buffer] { return p }
         return arenaPointer(buffer)
