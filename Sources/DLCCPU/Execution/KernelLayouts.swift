@@ -210,15 +210,12 @@ extension Executor {
         let rank = a[1]
         let shape = Array(a[6..<(6 + rank)]), count = shape.reduce(1, *)
         guard a[0] == DType.f32.code else { return nil }
-        // Row-major strides of the program's shape (dimensions of size 1 may have any stride).
-        let inOrder = shape.indices.map { shape[($0 + 1)...].reduce(1, *) }
         var layout: KeptLayout?, fullShape: [Int] = []
         var full: [Bool] = []
         for (k, b) in s.inputs.enumerated() {
             let strides = Array(a[(6 + rank + k * rank)..<(6 + rank + (k + 1) * rank)])
             if strides.allSatisfy({ $0 == 0 }) { full.append(false); continue }
-            guard plan.buffers[b].count == count, shape.indices.allSatisfy({ shape[$0] == 1 || strides[$0] == inOrder[$0] })
-            else { return nil }
+            guard plan.buffers[b].count == count, Self.readsInOrder(shape, strides) else { return nil }
             if layout == nil, let kept = keptLayouts[b] { (layout, fullShape) = (kept, plan.buffers[b].shape) }
             full.append(true)
         }
@@ -233,6 +230,12 @@ extension Executor {
         // Padding holds zeros: the program must keep them zeros, and a scalar operand could not.
         if layout.isPadded && (full.contains(false) || !mapsZerosToZeros(s)) { return nil }
         return (full, layout)
+    }
+
+    /// Whether an operand read with `strides` over `shape` is read in its own row-major order
+    /// (dimensions of size 1 may have any stride), so a flat run may read it element by element.
+    static func readsInOrder(_ shape: [Int], _ strides: [Int]) -> Bool {
+        shape.indices.allSatisfy { shape[$0] == 1 || strides[$0] == shape[($0 + 1)...].reduce(1, *) }
     }
 
     /// Whether the fused program of `s` gives 0 for every result when every input is 0.
@@ -268,13 +271,9 @@ extension Executor {
               let layout = s.inputs.lazy.compactMap({ self.keptLayouts[$0] }).first,
               s.inputs.allSatisfy({ plan.buffers[$0].shape == out.shape }), mostlyIn(layout, s.inputs) else { return nil }
         if s.kernel == .binary {
-            // Strides in row-major order (a full-size operand could still be read transposed).
+            // A full-size operand could still be read transposed.
             let rank = a[2], shape = Array(a[3..<(3 + rank)])
-            let inOrder = shape.indices.map { shape[($0 + 1)...].reduce(1, *) }
-            for k in 0..<2 {
-                let strides = a[(3 + rank * (k + 1))..<(3 + rank * (k + 2))]
-                guard zip(shape.indices, strides).allSatisfy({ shape[$0] == 1 || $1 == inOrder[$0] }) else { return nil }
-            }
+            for k in 0..<2 where !Self.readsInOrder(shape, Array(a[(3 + rank * (k + 1))..<(3 + rank * (k + 2))])) { return nil }
         }
         // Padding holds zeros, and must still after the op.
         if layout.isPadded {
@@ -305,7 +304,8 @@ extension Executor {
 
     /// Memory for result `o` of an elementwise step running flat on kept operands: the memory of
     /// a full-size input the plan writes it over (the step is in place and that input dies here;
-    /// it is still in cache), else a shadow of its own.
+    /// it is still in cache; its cached conversions are forgotten when its shadows are released
+    /// after this step), else what `keepResult` gives.
     func keptResultMemory(_ s: PlanStep, _ o: Int, full: [Bool], layout: KeptLayout,
                           donated: inout Set<Int>) throws -> UnsafeMutableRawPointer {
         let donor = s.inPlace ? s.inputs.indices.first { k in
@@ -319,7 +319,6 @@ extension Executor {
         donated.insert(donor)
         let memory = keptLayouts[s.inputs[donor]]!.pointer
         keptLayouts[o] = KeptLayout(desc: layout.desc, pointer: memory)
-        dnnl?.conversions.removeAll { $0.source == memory }
         dnnl?.transferShadow(at: memory, from: s.inputs[donor], to: o)
         return memory
     }
